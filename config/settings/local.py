@@ -1,0 +1,14 @@
+"""Local development: the embedded default (SQLite, local memory, console SMS) plus demo data."""
+
+from .base import *  # noqa: F403
+from .base import INSTALLED_APPS, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+# Demo data (users, customers, services) exists only under local settings.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
+
+# Serve static files from the apps directly; no collectstatic needed.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,23 @@
+"""Test settings: the embedded default unless DATABASE_URL / REDIS_URL point at real servers."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+# Tests need no collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SMS_BACKEND = "sms.backends.locmem.SmsBackend"
+
+# REQUIRE_SERVICES=1 turns "server not configured / not reachable" skips into failures.
+REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
+
+# Serve static files from the apps directly; no collectstatic needed.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
