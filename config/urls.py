@@ -11,4 +11,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
+    path("fulfilment/", include("orders.urls")),
 ]

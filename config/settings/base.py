@@ -279,3 +279,19 @@ LOGGING = {
 # ---------------------------------------------------------------------------------------------
 
 HEALTH_CHECKS = ["core.health.check_databases", "core.health.check_caches"]
+
+# ---------------------------------------------------------------------------------------------
+# Fulfilment backends, chosen per Service by name (orders/fulfilment/__init__.py)
+# ---------------------------------------------------------------------------------------------
+
+FULFILMENT_BACKENDS = {
+    "simulated": {
+        "BACKEND": "orders.fulfilment.simulated.SimulatedBackend",
+        "OPTIONS": {
+            "duration": env.float("SIMULATED_DURATION", default=2.0),
+            "partial_rate": env.float("SIMULATED_PARTIAL_RATE", default=0.1),
+            "failure_rate": env.float("SIMULATED_FAILURE_RATE", default=0.05),
+            "seed": env.int("SIMULATED_SEED", default=0),
+        },
+    },
+}

@@ -1,0 +1,150 @@
+"""Writes on customers and levels. Each service owns its transaction."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from customers.exceptions import (
+    LEVEL_IN_USE,
+    MOBILE_TAKEN,
+    NOT_A_STAFF_USER,
+    USERNAME_TAKEN,
+    DuplicateCustomer,
+    InvalidAccountManager,
+    LevelInUse,
+)
+from customers.models import Customer, Level
+from customers.phone import normalize_mobile
+
+User = get_user_model()
+
+# The object permissions an account manager holds on each customer they manage.
+MANAGER_OBJECT_PERMS = ("customers.view_customer", "customers.change_customer")
+
+
+def _check_manager(manager: AbstractBaseUser | None) -> None:
+    if manager is not None and not (manager.is_active and manager.is_staff):
+        raise InvalidAccountManager(NOT_A_STAFF_USER)
+
+
+def _grant_manager(customer: Customer, manager: AbstractBaseUser | None) -> None:
+    if manager is not None:
+        for perm in MANAGER_OBJECT_PERMS:
+            assign_perm(perm, manager, customer)
+
+
+def _revoke_manager(customer: Customer, manager: AbstractBaseUser | None) -> None:
+    if manager is not None:
+        for perm in MANAGER_OBJECT_PERMS:
+            remove_perm(perm, manager, customer)
+
+
+def customer_create(
+    *,
+    username: str,
+    name: str,
+    mobile: str,
+    level: Level,
+    account_manager: AbstractBaseUser | None,
+    password: str | None = None,
+    is_active: bool = True,
+    notes: str = "",
+) -> Customer:
+    """Create the portal user and the customer, and give the account manager its object perms."""
+    mobile = normalize_mobile(mobile)
+    _check_manager(account_manager)
+    if User.objects.filter(username=username).exists():
+        raise DuplicateCustomer(USERNAME_TAKEN, username=username)
+    if Customer.objects.filter(mobile=mobile).exists():
+        raise DuplicateCustomer(MOBILE_TAKEN, mobile=mobile)
+    try:
+        with transaction.atomic():
+            user = User(username=username, is_staff=False, is_active=is_active)
+            if password:
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            user.save()
+            customer = Customer.objects.create(
+                user=user,
+                name=name,
+                mobile=mobile,
+                level=level,
+                account_manager=account_manager,
+                is_active=is_active,
+                notes=notes,
+            )
+            _grant_manager(customer, account_manager)
+    except IntegrityError as exc:  # a concurrent create won the race for the username/mobile
+        raise DuplicateCustomer(MOBILE_TAKEN, mobile=mobile) from exc
+    return customer
+
+
+def customer_update(
+    *,
+    customer: Customer,
+    name: str,
+    mobile: str,
+    level: Level,
+    notes: str = "",
+) -> Customer:
+    """Change a customer's details (not its manager or active flag: those have own services)."""
+    mobile = normalize_mobile(mobile)
+    if Customer.objects.filter(mobile=mobile).exclude(pk=customer.pk).exists():
+        raise DuplicateCustomer(MOBILE_TAKEN, mobile=mobile)
+    customer.name, customer.mobile, customer.level, customer.notes = name, mobile, level, notes
+    try:
+        with transaction.atomic():
+            customer.save(update_fields=["name", "mobile", "level", "notes"])
+    except IntegrityError as exc:
+        raise DuplicateCustomer(MOBILE_TAKEN, mobile=mobile) from exc
+    return customer
+
+
+def customer_set_password(*, customer: Customer, password: str) -> None:
+    """Set or reset the portal password (hashed by Django, never stored or shown in clear)."""
+    customer.user.set_password(password)
+    customer.user.save(update_fields=["password"])
+
+
+def customer_set_level(*, customer: Customer, level: Level) -> Customer:
+    """Move a customer to another level."""
+    Customer.objects.filter(pk=customer.pk).update(level=level)
+    customer.level = level
+    return customer
+
+
+def customer_set_active(*, customer: Customer, is_active: bool) -> Customer:
+    """Activate or deactivate; a deactivated customer can neither log in nor order."""
+    with transaction.atomic():
+        Customer.objects.filter(pk=customer.pk).update(is_active=is_active)
+        User.objects.filter(pk=customer.user_id).update(is_active=is_active)
+    customer.is_active = is_active
+    customer.user.is_active = is_active
+    return customer
+
+
+def customer_reassign_manager(
+    *, customer: Customer, account_manager: AbstractBaseUser | None
+) -> Customer:
+    """Hand the customer to another account manager, moving the object permissions with it."""
+    _check_manager(account_manager)
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        previous = locked.account_manager
+        if previous == account_manager:
+            return locked
+        _revoke_manager(locked, previous)
+        locked.account_manager = account_manager
+        locked.save(update_fields=["account_manager"])
+        _grant_manager(locked, account_manager)
+    return locked
+
+
+def level_delete(*, level: Level) -> None:
+    """Delete a level nobody holds; refuse, saying how many hold it, otherwise."""
+    count = Customer.objects.filter(level=level).count()
+    if count:
+        raise LevelInUse(LEVEL_IN_USE, level=level.name, count=count)
+    level.delete()

@@ -1,0 +1,6 @@
+"""Demo wallet (filled in by the wallet work)."""
+
+
+def load(command) -> list[str]:
+    """Nothing yet."""
+    return []

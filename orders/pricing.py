@@ -1,0 +1,104 @@
+"""Tiered pricing (the seed's PricePolicy) and the level discount."""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from orders.exceptions import (
+    QUANTITY_NOT_AN_INTEGER,
+    QUANTITY_OUT_OF_RANGE,
+    SERVICE_HAS_NO_PRICES,
+    SERVICE_UNAVAILABLE,
+    TARGET_INVALID_PATTERN,
+    TARGET_INVALID_URL,
+    TARGET_REQUIRED,
+    InvalidQuantity,
+    InvalidTarget,
+    ServiceUnavailable,
+)
+from orders.models import PriceTier, Service
+from wallet.money import quantize_money
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an order of ``quantity`` costs a customer, and why."""
+
+    service_id: int
+    quantity: int
+    tier_quantity: int
+    tier_price: Decimal
+    unit_price: Decimal  # tier price / tier quantity, unrounded (6 places kept on the order)
+    list_price: Decimal  # unit price × quantity, to 0.01 half up
+    level_percent: int
+    amount: Decimal  # list price × level percent / 100, to 0.01 half up
+
+    @property
+    def discount(self) -> Decimal:
+        """What the level saves against the list price."""
+        return self.list_price - self.amount
+
+
+def parse_quantity(value) -> int:
+    """A whole number (``"10"`` or ``10``); refuses ``1.5``, ``-3``, ``abc`` and booleans."""
+    if isinstance(value, bool):
+        raise InvalidQuantity(QUANTITY_NOT_AN_INTEGER)
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not text.isdigit():
+        raise InvalidQuantity(QUANTITY_NOT_AN_INTEGER)
+    return int(text)
+
+
+def quantity_range(service: Service, tiers: list[PriceTier]) -> tuple[int, int]:
+    """The smallest and largest quantity the service sells."""
+    return max(service.min_quantity, tiers[0].quantity), service.max_quantity
+
+
+def price(*, service: Service, quantity, level_percent: int) -> Quote:
+    """Price ``quantity`` units: largest tier ≤ quantity, then the level's share, half up."""
+    if not service.is_active:
+        raise ServiceUnavailable(SERVICE_UNAVAILABLE)
+    quantity = parse_quantity(quantity)
+    tiers = sorted(service.tiers.all(), key=lambda t: t.quantity)
+    if not tiers:
+        raise ServiceUnavailable(SERVICE_HAS_NO_PRICES)
+    minimum, maximum = quantity_range(service, tiers)
+    if not minimum <= quantity <= maximum:
+        raise InvalidQuantity(QUANTITY_OUT_OF_RANGE, minimum=minimum, maximum=maximum)
+    tier = [t for t in tiers if t.quantity <= quantity][-1]
+    unit_price = tier.price / Decimal(tier.quantity)
+    list_price = quantize_money(unit_price * quantity)
+    amount = quantize_money(list_price * Decimal(level_percent) / Decimal(100))
+    return Quote(
+        service_id=service.pk,
+        quantity=quantity,
+        tier_quantity=tier.quantity,
+        tier_price=tier.price,
+        unit_price=unit_price.quantize(Decimal("0.000001")),
+        list_price=list_price,
+        level_percent=level_percent,
+        amount=amount,
+    )
+
+
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def validate_target(*, service: Service, target: str) -> str:
+    """The trimmed target, or InvalidTarget saying what the service expects."""
+    target = (target or "").strip()
+    if not target:
+        raise InvalidTarget(TARGET_REQUIRED)
+    if service.target_kind == Service.TargetKind.URL:
+        try:
+            _url_validator(target)
+        except ValidationError as exc:
+            raise InvalidTarget(TARGET_INVALID_URL) from exc
+    elif service.target_pattern and not re.fullmatch(service.target_pattern, target):
+        raise InvalidTarget(TARGET_INVALID_PATTERN)
+    return target

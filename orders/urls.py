@@ -1,0 +1,5 @@
+"""Machine-facing order endpoints (the supplier's fulfilment callback)."""
+
+app_name = "orders"
+
+urlpatterns: list = []

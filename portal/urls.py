@@ -1,0 +1,5 @@
+"""The customer portal."""
+
+app_name = "portal"
+
+urlpatterns: list = []

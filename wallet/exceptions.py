@@ -1,0 +1,40 @@
+"""Errors raised by wallet services. Messages are constants so tests assert the shown text."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import DomainError
+
+AMOUNT_NOT_A_NUMBER = _("Enter an amount such as 100 or 99.50.")
+AMOUNT_NOT_POSITIVE = _("The amount must be greater than zero.")
+AMOUNT_TOO_PRECISE = _("The amount may have at most two decimal places.")
+AMOUNT_TOO_LARGE = _("The amount may not exceed %(limit)s in one operation.")
+INSUFFICIENT_FUNDS = _("Insufficient balance: %(balance)s available, %(amount)s needed.")
+MEMO_REQUIRED = _("A deduction needs a memo saying why.")
+IDEMPOTENCY_CONFLICT = _(
+    "This request key was already used for a different operation; nothing was changed."
+)
+ENTRY_IMMUTABLE = _("Ledger entries cannot be changed or deleted; write a correcting entry.")
+
+
+class WalletError(DomainError):
+    """A wallet rule refused the request."""
+
+
+class InvalidAmount(WalletError):
+    """The amount is not a positive number with at most two decimals under the limit."""
+
+
+class InsufficientFunds(WalletError):
+    """The balance would go below zero."""
+
+
+class MemoRequired(WalletError):
+    """The operation needs a memo."""
+
+
+class IdempotencyConflict(WalletError):
+    """The idempotency key was used for a different request."""
+
+
+class EntryImmutable(WalletError):
+    """Somebody tried to change or delete a ledger entry."""

@@ -1,0 +1,121 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wallet.exceptions import ENTRY_IMMUTABLE, EntryImmutable
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Account(models.Model):
+    """A customer's prepaid balance. Changed only by wallet services, never below zero."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="account",
+    )
+    balance = models.DecimalField(_("balance"), default=0, **MONEY)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="wallet_account_balance_non_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.balance}"
+
+
+class EntryQuerySet(models.QuerySet):
+    """Ledger entries are append-only: bulk update and delete are refused too."""
+
+    def update(self, **kwargs):
+        raise EntryImmutable(ENTRY_IMMUTABLE)
+
+    def delete(self):
+        raise EntryImmutable(ENTRY_IMMUTABLE)
+
+    update.queryset_only = True
+    delete.queryset_only = True
+
+
+class Entry(models.Model):
+    """One immutable ledger line: a signed amount and the balance it left."""
+
+    class Kind(models.TextChoices):
+        RECHARGE = "recharge", _("Recharge")
+        DEDUCT = "deduct", _("Deduct")
+        ORDER_DEBIT = "order_debit", _("Order debit")
+        CANCEL_REFUND = "cancel_refund", _("Cancel refund")
+        REFUND = "refund", _("Refund")
+
+    CREDIT_KINDS = (Kind.RECHARGE, Kind.CANCEL_REFUND, Kind.REFUND)
+    DEBIT_KINDS = (Kind.DEDUCT, Kind.ORDER_DEBIT)
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="entries"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    balance_after = models.DecimalField(_("balance after"), **MONEY)
+    # The order number, not a foreign key: wallet never imports orders (DESIGN.md).
+    order_number = models.CharField(_("order number"), max_length=32, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("operator"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    memo = models.CharField(_("memo"), max_length=255, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    # Hash of what was asked, so a replayed key can be told from a reused one.
+    request_fingerprint = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created_at"]),
+            models.Index(fields=["kind", "-created_at"]),
+            models.Index(fields=["created_by", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="wallet_entry_amount_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="wallet_entry_balance_after_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["recharge", "cancel_refund", "refund"], amount__gt=0)
+                    | Q(kind__in=["deduct", "order_debit"], amount__lt=0)
+                ),
+                name="wallet_entry_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} → {self.balance_after}"
+
+    def save(self, *args, **kwargs):
+        """Insert only: an existing entry is never written again."""
+        if self.pk is not None and not self._state.adding:
+            raise EntryImmutable(ENTRY_IMMUTABLE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        """Never: a mistake is corrected by a new entry."""
+        raise EntryImmutable(ENTRY_IMMUTABLE)
