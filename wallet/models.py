@@ -88,6 +88,7 @@ class Entry(models.Model):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         ordering = ["-created_at", "-id"]
+        permissions = [("export_entry", _("Can export the ledger"))]
         indexes = [
             models.Index(fields=["account", "-created_at"]),
             models.Index(fields=["kind", "-created_at"]),

@@ -271,7 +271,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -295,3 +295,9 @@ FULFILMENT_BACKENDS = {
         },
     },
 }
+
+# ---------------------------------------------------------------------------------------------
+# The agent (orders/agent/)
+# ---------------------------------------------------------------------------------------------
+
+AGENT_HEARTBEAT_TIMEOUT = env.int("AGENT_HEARTBEAT_TIMEOUT", default=30)  # seconds until "dead"

@@ -1,0 +1,1 @@
+"""The Agents page (built by the agent work)."""

@@ -1,0 +1,1 @@
+"""Order, service and price-tier admin (built by the orders work)."""
