@@ -21,3 +21,12 @@ REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 # Serve static files from the apps directly; no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Tests fulfil through the recording backend; the simulated one runs with no delay.
+FULFILMENT_BACKENDS = {
+    "locmem": {"BACKEND": "orders.fulfilment.locmem.LocmemBackend"},
+    "simulated": {
+        "BACKEND": "orders.fulfilment.simulated.SimulatedBackend",
+        "OPTIONS": {"duration": 0, "partial_rate": 0.0, "failure_rate": 0.0, "seed": 1},
+    },
+}
