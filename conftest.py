@@ -12,19 +12,35 @@ def _require_services() -> bool:
     return os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+def pytest_sessionstart(session):
+    """With REQUIRE_SERVICES=1, a missing or unreachable MariaDB/Redis fails the whole run."""
+    if not _require_services():
+        return
+    problems = []
+    if connection.vendor != "mysql":
+        problems.append(f"DATABASE_URL is {connection.vendor}, not MySQL/MariaDB")
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL is unset")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            problems.append(f"Redis at {settings.REDIS_URL} is unreachable: {exc}")
+    if problems:
+        pytest.exit("REQUIRE_SERVICES=1 but " + "; ".join(problems), returncode=3)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Skip tests whose server is not configured; with REQUIRE_SERVICES=1 fail them instead."""
+    """Skip tests whose server is not configured (REQUIRE_SERVICES=1 has checked they are)."""
     vendor = connection.vendor
-    redis_url = settings.REDIS_URL
     for item in items:
         if "mariadb" in item.keywords and vendor != "mysql":
             reason = f"needs MariaDB/MySQL (DATABASE_URL is {vendor})"
             item.add_marker(pytest.mark.skip(reason=reason))
-        if "redis" in item.keywords and not redis_url:
-            if _require_services():
-                item.add_marker(pytest.mark.xfail(reason="REDIS_URL unset", strict=True))
-            else:
-                item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL unset)"))
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL unset)"))
 
 
 @pytest.fixture(autouse=True)
