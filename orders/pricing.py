@@ -22,6 +22,8 @@ from orders.exceptions import (
 from orders.models import PriceTier, Service
 from wallet.money import quantize_money
 
+MAX_QUANTITY_DIGITS = 12
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -49,7 +51,8 @@ def parse_quantity(value) -> int:
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    if not text.isdigit():
+    # isdigit() accepts "²", which int() refuses; a dozen digits is already out of any range.
+    if not (text.isdecimal() and len(text) <= MAX_QUANTITY_DIGITS):
         raise InvalidQuantity(QUANTITY_NOT_AN_INTEGER)
     return int(text)
 

@@ -18,10 +18,12 @@ from orders.exceptions import (
     CUSTOMER_INACTIVE,
     DUPLICATE_SUBMIT,
     NOT_CANCELLABLE,
+    SERVICE_UNAVAILABLE,
     STATE_CHANGED,
     CustomerInactive,
     OrderNotCancellable,
     OrderStateChanged,
+    ServiceUnavailable,
 )
 from orders.models import Order, OrderEvent, Service
 from orders.pricing import Quote, price, validate_target
@@ -96,6 +98,9 @@ def order_place(
             customer = Customer.objects.using(PRIMARY).select_related("level").get(pk=customer.pk)
             if not customer.is_active:
                 raise CustomerInactive(CUSTOMER_INACTIVE)
+            # Price from the primary as it is now: a service deactivated or repriced since the
+            # form was shown is seen, and a replica's lag never sets a price.
+            service = _service_for_pricing(service)
             quote = order_quote(customer=customer, service=service, quantity=quantity)
             order = Order.objects.using(PRIMARY).create(
                 number=order_number_new(),
@@ -126,6 +131,13 @@ def order_place(
                 return _same_submit(existing, customer)
         raise
     return order
+
+
+def _service_for_pricing(service: Service) -> Service:
+    try:
+        return Service.objects.using(PRIMARY).prefetch_related("tiers").get(pk=service.pk)
+    except Service.DoesNotExist as exc:
+        raise ServiceUnavailable(SERVICE_UNAVAILABLE) from exc
 
 
 def _same_submit(order: Order, customer: Customer) -> Order:

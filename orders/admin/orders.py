@@ -1,1 +1,340 @@
-"""Order, service and price-tier admin (built by the orders work)."""
+"""Order admin: index-friendly search, role scoping, cancel, export, placing for a customer.
+
+Services and their price tiers are in ``services.py`` (registered on import below).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from rangefilter.filters import DateRangeFilter, NumericRangeFilter
+
+from core.admin import CappedCountPaginator
+from core.exceptions import DomainError
+from customers.selectors import customer_visible_to
+from orders.admin import services  # noqa: F401  (registers the Service admin)
+from orders.admin.agents import AgentActionsMixin
+from orders.admin.order_actions import OrderActionsMixin
+from orders.forms import PlaceOrderForm
+from orders.models import Order, OrderEvent
+from orders.selectors import order_entries, order_search, order_visible_to
+from orders.services import order_place
+from wallet.selectors import balance_of
+
+PLACED = _("Order %(number)s placed for %(customer)s: %(amount)s charged, balance now %(balance)s.")
+
+STATUS_BADGES = {
+    Order.Status.PENDING: "secondary",
+    Order.Status.RUNNING: "info",
+    Order.Status.COMPLETED: "success",
+    Order.Status.PARTIAL: "warning",
+    Order.Status.FAILED: "danger",
+    Order.Status.CANCELLED: "dark",
+}
+
+
+def status_badge(order: Order) -> str:
+    """The status as a coloured badge."""
+    colour = STATUS_BADGES.get(order.status, "secondary")
+    return format_html('<span class="badge bg-{}">{}</span>', colour, order.get_status_display())
+
+
+class AmountRangeFilter(NumericRangeFilter):
+    """An amount range in exact decimals (the stock filter parses floats)."""
+
+    def _get_form_fields(self):
+        fields = super()._get_form_fields()
+        for name, field in list(fields.items()):
+            fields[name] = forms.DecimalField(
+                label="",
+                widget=field.widget,
+                required=False,
+                max_digits=14,
+                decimal_places=2,
+                min_value=0,
+            )
+        return fields
+
+
+class OrderEventInline(admin.TabularInline):
+    """The order's status history, read-only."""
+
+    model = OrderEvent
+    fields = ["created_at", "from_status", "to_status", "actor", "agent", "message"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["created_at", "id"]
+
+    def get_queryset(self, request):
+        """Join the actor for the table."""
+        return super().get_queryset(request).select_related("actor")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        """Whoever may see the order may see its history."""
+        return request.user.has_perm("orders.view_order")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        """Events are written by the order services only."""
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """The audit trail is never edited."""
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """The audit trail is never deleted."""
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
+    """The order list: index-friendly search, filters in any combination, scoped by role."""
+
+    list_display = [
+        "number",
+        "customer_link",
+        "service",
+        "short_target",
+        "quantity",
+        "amount",
+        "status_display",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "service",
+        ("amount", AmountRangeFilter),
+        ("created_at", DateRangeFilter),
+    ]
+    # The search itself is get_search_results (by the term's shape); this only shows the box.
+    search_fields = ["number"]
+    search_help_text = _(
+        "Order number or its beginning, customer mobile or its beginning, "
+        "username or name, or a target URL"
+    )
+    list_select_related = ["customer", "customer__user", "service"]
+    sortable_by = ["number", "amount", "created_at"]
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    # "run_now" is the agent work's action (AgentActionsMixin).
+    actions = ["cancel_orders", "export_csv", "export_xlsx", "run_now"]
+    inlines = [OrderEventInline]
+    fieldsets = [
+        (
+            _("Order"),
+            {
+                "fields": [
+                    "number",
+                    "status_display",
+                    "customer_link",
+                    "service",
+                    "target",
+                    "quantity",
+                    "created_by",
+                    "created_at",
+                    "memo",
+                ]
+            },
+        ),
+        (
+            _("Price"),
+            {"fields": ["unit_price", "list_price", "level_percent", "discount", "amount"]},
+        ),
+        (
+            _("Fulfilment"),
+            {
+                "fields": [
+                    "delivered_quantity",
+                    "started_at",
+                    "finished_at",
+                    "attempts",
+                    "lease_owner",
+                    "lease_expires_at",
+                    "supplier_reference",
+                    "baseline_count",
+                    "last_error",
+                ]
+            },
+        ),
+        (_("Ledger"), {"fields": ["ledger_entries"]}),
+    ]
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"] if name]
+
+    # -- scoping and permissions ------------------------------------------------------------
+
+    def get_queryset(self, request):
+        """Only the orders this user may see (account managers: their customers')."""
+        return order_visible_to(request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Search by the term's shape through an index; never a LIKE '%…%' across joins."""
+        return order_search(queryset, search_term), False
+
+    def has_add_permission(self, request) -> bool:
+        """Orders are placed through the "place an order" form, which charges the customer."""
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """Orders change only through services (cancel, the agent)."""
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Orders and their money are never deleted."""
+        return False
+
+    def has_place_permission(self, request) -> bool:
+        """Whoever holds orders.place_order."""
+        return request.user.has_perm("orders.place_order")
+
+    # -- columns ----------------------------------------------------------------------------
+
+    @admin.display(description=_("customer"))
+    def customer_link(self, order: Order) -> str:
+        """The customer's name and username, linking to the customer."""
+        url = reverse("admin:customers_customer_change", args=[order.customer_id])
+        return format_html(
+            '<a href="{}">{}</a> <span class="text-muted">{}</span>',
+            url,
+            order.customer.name,
+            order.customer.user.username,
+        )
+
+    @admin.display(description=_("target"))
+    def short_target(self, order: Order) -> str:
+        """The target, shortened for the list."""
+        return Truncator(order.target).chars(40)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_display(self, order: Order) -> str:
+        """The status as a coloured badge."""
+        return status_badge(order)
+
+    @admin.display(description=_("discount"))
+    def discount(self, order: Order):
+        """What the customer's level saved against the list price."""
+        return order.list_price - order.amount
+
+    @admin.display(description=_("ledger entries"))
+    def ledger_entries(self, order: Order) -> str:
+        """The wallet entries that name this order: its debit and any refund."""
+        entries = list(order_entries(order))
+        if not entries:
+            return "-"
+        header = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("created at"),
+            _("kind"),
+            _("amount"),
+            _("balance after"),
+            _("operator"),
+            _("memo"),
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.get_kind_display(),
+                    e.amount,
+                    e.balance_after,
+                    e.created_by or "-",
+                    e.memo,
+                )
+                for e in entries
+            ),
+        )
+        return format_html('<table class="table table-sm">{}{}</table>', header, rows)
+
+    # -- placing an order for a customer ----------------------------------------------------
+
+    def get_urls(self):
+        """Add the "place an order" form and the one-order cancel page."""
+        wrap = self.admin_site.admin_view
+        return [
+            path("place/", wrap(self.place_view), name="orders_order_place"),
+            path("<path:object_id>/cancel/", wrap(self.cancel_view), name="orders_order_cancel"),
+            *super().get_urls(),
+        ]
+
+    def place_view(self, request):
+        """Place an order on a customer's behalf: form, then the quote to confirm, then place."""
+        if not self.has_place_permission(request):
+            raise PermissionDenied
+        customers = customer_visible_to(request.user)
+        if request.method != "POST":
+            initial = {"customer": request.GET.get("customer", "")}
+            form = PlaceOrderForm(initial=initial, customers=customers)
+            return self._place_page(request, form)
+        form = PlaceOrderForm(request.POST, customers=customers)
+        if not form.is_valid():
+            return self._place_page(request, form)
+        data = form.cleaned_data
+        if "_edit" in request.POST:
+            return self._place_page(request, form)
+        if "_confirm" not in request.POST:
+            return self._place_page(request, form, confirm=True)
+        try:
+            order = order_place(
+                customer=data["customer"],
+                service=data["service"],
+                target=data["target"],
+                quantity=data["quantity"],
+                idempotency_key=data["idempotency_key"],
+                created_by=request.user,
+                memo=data["memo"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            return self._place_page(request, form)
+        self.log_addition(request, order, [{"added": {}}])
+        balance = balance_of(customer_id=order.customer_id)
+        self.message_user(
+            request,
+            PLACED
+            % {
+                "number": order.number,
+                "customer": order.customer,
+                "amount": order.amount,
+                "balance": balance,
+            },
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+    def _place_page(self, request, form, *, confirm: bool = False):
+        quote, balance_now, balance_after = form.quote, None, None
+        if confirm and quote is not None:
+            balance_now = balance_of(customer_id=form.cleaned_data["customer"].pk)
+            balance_after = balance_now - quote.amount
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Place an order for a customer"),
+            "form": form,
+            "confirm": confirm and quote is not None,
+            "quote": quote,
+            "customer": form.cleaned_data.get("customer") if confirm else None,
+            "service": form.cleaned_data.get("service") if confirm else None,
+            "balance_now": balance_now,
+            "balance_after": balance_after,
+        }
+        return TemplateResponse(request, "admin/orders/order/place.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        """Offer the "place an order" button to those who may place."""
+        extra_context = {**(extra_context or {}), "can_place": self.has_place_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Offer "cancel with refund" on a pending order to those who may cancel."""
+        extra_context = {**(extra_context or {}), "can_cancel": self.has_cancel_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)

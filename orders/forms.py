@@ -1,0 +1,186 @@
+"""Admin forms: a service and its tiers, placing an order for a customer, cancelling orders."""
+
+import re
+import uuid
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import DomainError
+from customers.exceptions import InvalidMobile
+from customers.models import Customer
+from customers.phone import normalize_mobile
+from orders.fulfilment import backend_names
+from orders.models import Service
+from orders.pricing import parse_quantity, validate_target
+from orders.services import order_quote
+
+BACKEND_UNKNOWN = _("Unknown fulfilment backend %(name)s; configured: %(names)s.")
+PATTERN_INVALID = _("This is not a valid regular expression: %(error)s")
+PATTERN_REQUIRED = _("A service validated by pattern needs a pattern.")
+CUSTOMER_NOT_FOUND = _("No customer you may serve has this username, mobile or ID.")
+SERVICE_CHOICE_INVALID = _("Choose an active service from the list.")
+TIERS_REQUIRED = _("An active service needs at least one price tier.")
+TIER_ABOVE_MAXIMUM = _("The smallest tier (%(quantity)s) is above the maximum quantity.")
+
+
+def backend_choices() -> list[tuple[str, str]]:
+    """The configured fulfilment backends, by name."""
+    return [(name, name) for name in backend_names()]
+
+
+class ServiceAdminForm(forms.ModelForm):
+    """A service: the backend must be configured and the pattern must compile."""
+
+    class Meta:
+        model = Service
+        fields = [
+            "name",
+            "description",
+            "unit_name",
+            "min_quantity",
+            "max_quantity",
+            "target_kind",
+            "target_pattern",
+            "backend",
+            "is_active",
+            "display_order",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = backend_choices()
+        current = self.initial.get("backend")
+        if current and current not in dict(choices):  # shown, so the error below is visible
+            choices.append((current, current))
+        self.fields["backend"].widget = forms.Select(choices=choices)
+
+    def clean_backend(self) -> str:
+        """Only a name from settings.FULFILMENT_BACKENDS."""
+        name = self.cleaned_data["backend"]
+        names = backend_names()
+        if name not in names:
+            raise forms.ValidationError(
+                BACKEND_UNKNOWN, params={"name": name, "names": ", ".join(names)}
+            )
+        return name
+
+    def clean_target_pattern(self) -> str:
+        """The pattern compiles as a Python regular expression."""
+        pattern = self.cleaned_data.get("target_pattern", "")
+        if pattern:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise forms.ValidationError(PATTERN_INVALID, params={"error": exc}) from exc
+        return pattern
+
+    def clean(self):
+        """A pattern service needs its pattern."""
+        data = super().clean()
+        if data.get("target_kind") == Service.TargetKind.PATTERN and not data.get("target_pattern"):
+            self.add_error("target_pattern", PATTERN_REQUIRED)
+        return data
+
+
+class PriceTierFormSet(forms.BaseInlineFormSet):
+    """An active service has at least one tier, and its smallest tier can be ordered."""
+
+    def clean(self):
+        """Check the tiers together with the service's range."""
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        quantities = [
+            form.cleaned_data["quantity"]
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("quantity")
+        ]
+        service = self.instance
+        if not quantities:
+            if service.is_active:
+                raise forms.ValidationError(TIERS_REQUIRED)
+            return
+        if min(quantities) > service.max_quantity:
+            raise forms.ValidationError(TIER_ABOVE_MAXIMUM, params={"quantity": min(quantities)})
+
+
+class PlaceOrderForm(forms.Form):
+    """Staff place an order on a customer's behalf; ``clean`` prices it (``self.quote``)."""
+
+    customer = forms.CharField(
+        label=_("customer"),
+        max_length=150,
+        help_text=_("Username, mobile or customer ID."),
+    )
+    service = forms.ModelChoiceField(
+        label=_("service"),
+        queryset=Service.objects.filter(is_active=True),
+        error_messages={"invalid_choice": SERVICE_CHOICE_INVALID},
+    )
+    target = forms.CharField(label=_("target"), max_length=500)
+    quantity = forms.CharField(label=_("quantity"), max_length=20)
+    memo = forms.CharField(label=_("memo"), max_length=255, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args, customers: QuerySet[Customer], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customers = customers
+        self.quote = None
+        self.fields["idempotency_key"].initial = f"admin:{uuid.uuid4().hex}"
+
+    def clean_customer(self) -> Customer:
+        """A customer the user may serve, by username, mobile or id."""
+        text = self.cleaned_data["customer"].strip()
+        customer = self.customers.filter(user__username=text).first()
+        if customer is None:
+            try:
+                customer = self.customers.filter(mobile=normalize_mobile(text)).first()
+            except InvalidMobile:
+                customer = None
+        if customer is None and text.isdecimal() and text.isascii() and len(text) < 12:
+            customer = self.customers.filter(pk=int(text)).first()
+        if customer is None:
+            raise forms.ValidationError(CUSTOMER_NOT_FOUND)
+        return customer
+
+    def clean_quantity(self) -> int:
+        """A whole number (the service's range is checked with the price)."""
+        try:
+            return parse_quantity(self.cleaned_data["quantity"])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def clean(self):
+        """Validate the target for the service and price the order for this customer."""
+        data = super().clean()
+        customer, service = data.get("customer"), data.get("service")
+        if service is None:
+            return data
+        if "target" in data:
+            try:
+                data["target"] = validate_target(service=service, target=data["target"])
+            except DomainError as exc:
+                self.add_error("target", exc.message)
+        if customer is not None and "quantity" in data:
+            try:
+                self.quote = order_quote(
+                    customer=customer, service=service, quantity=data["quantity"]
+                )
+            except DomainError as exc:
+                self.add_error("quantity", exc.message)
+        return data
+
+
+class CancelOrdersForm(forms.Form):
+    """Why the orders are cancelled (kept on each order's event and refund entry)."""
+
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=255,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
