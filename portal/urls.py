@@ -1,5 +1,25 @@
-"""The customer portal."""
+"""The customer portal, included at /portal/."""
+
+from django.urls import path
+
+from portal.views import auth, dashboard, orders, transactions
 
 app_name = "portal"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", dashboard.dashboard_view, name="dashboard"),
+    path("login/", auth.login_view, name="login"),
+    path("login/sms/send/", auth.sms_send_view, name="sms_send"),
+    path("login/sms/", auth.sms_login_view, name="sms_login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("password/", auth.password_change_view, name="password_change"),
+    path("quote/", dashboard.quote_view, name="quote"),
+    path("orders/", orders.order_list_view, name="order_list"),
+    path("orders/new/", orders.order_new_view, name="order_new"),
+    path("orders/confirm/", orders.order_confirm_view, name="order_confirm"),
+    path("orders/export/", orders.order_export_view, name="order_export"),
+    path("orders/<str:number>/", orders.order_detail_view, name="order_detail"),
+    path("orders/<str:number>/cancel/", orders.order_cancel_view, name="order_cancel"),
+    path("transactions/", transactions.transaction_list_view, name="transaction_list"),
+    path("transactions/export/", transactions.transaction_export_view, name="transaction_export"),
+]

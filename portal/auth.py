@@ -1,0 +1,140 @@
+"""Who may use the portal, and the two ways in: password (through django-axes) and SMS code."""
+
+from functools import wraps
+
+from axes.helpers import get_client_ip_address, get_cool_off
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate, login, logout
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import DomainError
+from customers.exceptions import InvalidMobile
+from customers.models import Customer
+from customers.phone import normalize_mobile
+from customers.selectors import customer_get_for_user
+from portal import sms_codes
+
+BAD_CREDENTIALS = _(
+    "Enter a correct username or mobile number and password. Both may be case-sensitive."
+)
+LOCKED_OUT = _(
+    "Too many failed attempts: logging in with this account from your network is locked. "
+    "Try again in %(minutes)s minutes, or log in with an SMS code."
+)
+LOGIN_REQUIRED = _("Please log in to continue.")
+NOT_A_CUSTOMER = _("This account cannot use the customer portal.")
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class LoginRefused(DomainError):
+    """Wrong credentials, or an account that may not use the portal (one message for both)."""
+
+
+class LockedOut(DomainError):
+    """django-axes locked the username from this address out after repeated failures."""
+
+
+def customer_by_mobile(mobile: str) -> Customer | None:
+    """The customer holding an E.164 mobile number, with its user and level."""
+    return Customer.objects.select_related("user", "level").filter(mobile=mobile).first()
+
+
+def portal_customer(user: AbstractBaseUser) -> Customer | None:
+    """The user's customer when the user may use the portal: active, not staff, customer active."""
+    if not user.is_authenticated or not user.is_active or user.is_staff or user.is_superuser:
+        return None
+    customer = customer_get_for_user(user=user)
+    return customer if customer is not None and customer.is_active else None
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address, found the way django-axes finds it."""
+    return get_client_ip_address(request) or ""
+
+
+def _cool_off_minutes(request: HttpRequest) -> int:
+    cool_off = get_cool_off(request)
+    return max(1, int(cool_off.total_seconds() // 60)) if cool_off else 0
+
+
+def password_login(request: HttpRequest, *, identifier: str, password: str) -> Customer:
+    """Log in by username or mobile and password; raise LockedOut or LoginRefused."""
+    username = identifier.strip()
+    try:
+        holder = customer_by_mobile(normalize_mobile(username))
+    except InvalidMobile:
+        holder = None
+    if holder is not None:
+        # axes counts failures per username, so a mobile is tried as its customer's username.
+        username = holder.user.get_username()
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        if getattr(request, "axes_locked_out", False):
+            raise LockedOut(LOCKED_OUT, minutes=_cool_off_minutes(request))
+        raise LoginRefused(BAD_CREDENTIALS)
+    customer = portal_customer(user)
+    if customer is None:
+        raise LoginRefused(BAD_CREDENTIALS)
+    login(request, user)
+    return customer
+
+
+def sms_code_send(request: HttpRequest, *, mobile: str) -> None:
+    """Send a login code when the number is an active customer's; the same outcome otherwise."""
+    holder = customer_by_mobile(mobile)
+    deliver = holder is not None and portal_customer(holder.user) is not None
+    sms_codes.code_issue(mobile=mobile, ip_address=client_ip(request), deliver=deliver)
+
+
+def sms_code_login(request: HttpRequest, *, mobile: str, code: str) -> Customer:
+    """Log in with a code sent to ``mobile``; raise CodeRejected or LoginRefused."""
+    sms_codes.code_verify(mobile=mobile, code=code)
+    holder = customer_by_mobile(mobile)
+    # Deactivated between sending and now, or a code nobody was sent and somebody guessed.
+    if holder is None or portal_customer(holder.user) is None:
+        raise sms_codes.CodeRejected(sms_codes.CODE_EXPIRED)
+    # login() rotates the session key, so a session fixed before login is worthless after it.
+    login(request, holder.user, backend=MODEL_BACKEND)
+    return holder
+
+
+def portal_logout(request: HttpRequest) -> None:
+    """End the session."""
+    logout(request)
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The ``next`` parameter when it points back into this site, else ``default``."""
+    target = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def portal_login_required(view):
+    """Let only portal customers in; others go to the portal login, with ``next``."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        customer = portal_customer(request.user)
+        if customer is None:
+            if request.user.is_authenticated:
+                if not request.user.is_staff:
+                    # A customer deactivated while logged in: their session ends here.
+                    logout(request)
+                messages.error(request, NOT_A_CUSTOMER)
+            login_url = reverse("portal:login")
+            return redirect(
+                f"{login_url}?{urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})}"
+            )
+        request.customer = customer
+        return view(request, *args, **kwargs)
+
+    return wrapper

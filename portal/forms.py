@@ -1,0 +1,226 @@
+"""The portal's forms: logging in, ordering, and the list filters."""
+
+import uuid
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import DomainError
+from customers.exceptions import InvalidMobile
+from customers.models import Customer
+from customers.phone import normalize_mobile
+from orders.models import Service
+from orders.pricing import Quote, validate_target
+from orders.services import order_quote
+from portal.labels import KIND_LABELS, STATUS_LABELS
+from portal.selectors import EntryFilters, OrderFilters, services_for_order
+
+DATE_RANGE_REVERSED = _("The start date must not be after the end date.")
+CODE_FORMAT = _("Enter the 6 digits of the code.")
+CHOOSE_SERVICE = _("Choose one of the services offered.")
+
+
+class BootstrapForm(forms.Form):
+    """Gives widgets Bootstrap's classes, and marks the fields with errors as invalid."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+
+
+class PasswordLoginForm(BootstrapForm):
+    identifier = forms.CharField(
+        label=_("Username or mobile"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class MobileField(forms.CharField):
+    """A mobile number, cleaned to E.164."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Mobile"))
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "13800138000"}
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return normalize_mobile(value)
+        except InvalidMobile as exc:
+            raise forms.ValidationError(exc.message, code="invalid_mobile") from exc
+
+
+class SmsSendForm(BootstrapForm):
+    mobile = MobileField()
+
+
+class SmsLoginForm(BootstrapForm):
+    mobile = MobileField()
+    code = forms.CharField(
+        label=_("SMS code"),
+        max_length=6,
+        min_length=6,
+        validators=[RegexValidator(r"^\d{6}$", CODE_FORMAT)],
+        error_messages={"min_length": CODE_FORMAT},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": r"\d{6}"}
+        ),
+    )
+
+
+class OrderForm(BootstrapForm):
+    """Service, target and quantity; valid once the order can be priced for this customer."""
+
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=services_for_order(),
+        empty_label=_("Choose a service"),
+        error_messages={"required": CHOOSE_SERVICE, "invalid_choice": CHOOSE_SERVICE},
+    )
+    target = forms.CharField(
+        label=_("Target"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": "https://", "autocomplete": "off"}),
+    )
+    quantity = forms.CharField(
+        label=_("Quantity"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    # Made when the form is first shown; one key = one order, however often it is submitted.
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.quote: Quote | None = None
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+    def clean_target(self):
+        return self.cleaned_data["target"].strip()
+
+    def clean(self):
+        data = super().clean()
+        service = data.get("service")
+        if service is None:
+            return data
+        if "target" in data:
+            try:
+                data["target"] = validate_target(service=service, target=data["target"])
+            except DomainError as exc:
+                self.add_error("target", exc.message)
+        if "quantity" in data:
+            try:
+                self.quote = order_quote(
+                    customer=self.customer, service=service, quantity=data["quantity"]
+                )
+                data["quantity"] = self.quote.quantity
+            except DomainError as exc:
+                self.add_error("quantity", exc.message)
+        return data
+
+
+class ConfirmOrderForm(OrderForm):
+    """The same order, re-posted from the confirmation page with the amount the customer saw."""
+
+    shown_amount = forms.DecimalField(max_digits=14, decimal_places=2, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("service", "target", "quantity"):
+            self.fields[name].widget = forms.HiddenInput()
+
+
+def _date(label):
+    return forms.DateField(
+        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class _DateRangeForm(BootstrapForm):
+    date_from = _date(_("From"))
+    date_to = _date(_("To"))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", DATE_RANGE_REVERSED)
+        return data
+
+
+class OrderFilterForm(_DateRangeForm):
+    q = forms.CharField(
+        label=_("Order number or target"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *STATUS_LABELS.items()],
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        required=False,
+        queryset=Service.objects.all(),
+        empty_label=_("All services"),
+    )
+    field_order = ["q", "status", "service", "date_from", "date_to"]
+
+    def filters(self) -> OrderFilters:
+        """The cleaned filters (the form must be valid)."""
+        data = self.cleaned_data
+        return OrderFilters(
+            q=data["q"].strip(),
+            status=data["status"],
+            service=data["service"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+
+
+class EntryFilterForm(_DateRangeForm):
+    kind = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("All types")), *KIND_LABELS.items()]
+    )
+    order = forms.CharField(label=_("Order number"), required=False, max_length=32)
+    field_order = ["kind", "order", "date_from", "date_to"]
+
+    def filters(self) -> EntryFilters:
+        """The cleaned filters (the form must be valid)."""
+        data = self.cleaned_data
+        return EntryFilters(
+            kind=data["kind"],
+            order_number=data["order"].strip(),
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )

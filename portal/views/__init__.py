@@ -1,0 +1,1 @@
+"""The portal's views, one module per area: login, dashboard and quote, orders, transactions."""
