@@ -1,0 +1,161 @@
+"""Claiming due orders: the orders table is the queue.
+
+A claim runs in one short transaction that touches only the database: it locks due rows with
+``SELECT … FOR UPDATE SKIP LOCKED`` (where the database has it; SQLite serialises writers
+instead and the status compare-and-set decides), marks each running under this agent's lease
+through ``order_start``, and commits. The backend is called only afterwards (money rule 6).
+
+Due means: pending with no retry delay left (``lease_expires_at`` doubles as "not before" on a
+pending order), or running with an expired or missing lease: its agent died, or the supplier
+accepted the order and its next status query is due. An accepted order is running with no
+``lease_owner`` (the supplier has it, no agent does); a status query holds it by the exact
+``lease_expires_at`` it set (the "poll token") instead of by name, and is not an attempt.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import connections, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+
+from orders.agent import conf
+from orders.exceptions import OrderStateChanged
+from orders.models import Order
+from orders.services import order_fail, order_start
+
+PRIMARY = "default"
+Status = Order.Status
+
+GAVE_UP = gettext_noop("Gave up after %(attempts)d attempts. Last error: %(error)s")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An order this agent now holds; ``poll`` when the supplier already accepted it."""
+
+    order: Order
+    poll: bool = False
+
+    @property
+    def poll_token(self):
+        """For a status query, the lease expiry that proves the turn is still ours."""
+        return self.order.lease_expires_at if self.poll else None
+
+
+@dataclass
+class ClaimBatch:
+    claims: list[Claim] = field(default_factory=list)
+    gave_up: list[Order] = field(default_factory=list)  # failed and refunded at the claim
+
+    def __bool__(self) -> bool:
+        return bool(self.claims or self.gave_up)
+
+
+def pending_due(now) -> Q:
+    return Q(status=Status.PENDING) & (
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    )
+
+
+def running_due(now) -> Q:
+    return Q(status=Status.RUNNING) & (
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    )
+
+
+def is_accepted(order: Order) -> bool:
+    """Whether the supplier accepted the order and answers later (running, held by no agent)."""
+    return order.status == Status.RUNNING and not order.lease_owner
+
+
+def _locking(queryset: QuerySet) -> QuerySet:
+    features = connections[PRIMARY].features
+    if not features.has_select_for_update:
+        return queryset  # SQLite: IMMEDIATE transactions serialise the claimers
+    return queryset.select_for_update(skip_locked=features.has_select_for_update_skip_locked)
+
+
+def _lock_due(now, limit: int, prefer: Sequence[str]) -> list[Order]:
+    """Lock up to ``limit`` due orders: the preferred numbers, dead leases, then oldest pending."""
+    orders = Order.objects.using(PRIMARY)
+    picked: list[Order] = []
+
+    def take(queryset: QuerySet) -> None:
+        room = limit - len(picked)
+        if room > 0:
+            queryset = queryset.exclude(pk__in=[o.pk for o in picked]) if picked else queryset
+            picked.extend(_locking(queryset)[:room])
+
+    if prefer:
+        take(orders.filter(pending_due(now), number__in=list(prefer)).order_by("created_at", "id"))
+    # Separate queries keep each one on an index: (status, lease_expires_at) and
+    # (status, created_at); one OR across both would sort every due row to find the oldest.
+    take(orders.filter(running_due(now)).order_by("lease_expires_at", "id"))
+    take(orders.filter(pending_due(now)).order_by("created_at", "id"))
+    return picked
+
+
+def claim_due(*, agent: str, limit: int, prefer: Sequence[str] = ()) -> ClaimBatch:
+    """Claim up to ``limit`` due orders for ``agent`` and commit; the caller then runs them."""
+    batch = ClaimBatch()
+    if limit <= 0:
+        return batch
+    now = timezone.now()
+    lease_until = now + timedelta(seconds=conf.lease_seconds())
+    most = conf.max_attempts()
+    with transaction.atomic(using=PRIMARY):
+        for order in _lock_due(now, limit, prefer):
+            try:
+                if is_accepted(order):
+                    claim = _take_poll_turn(order, agent=agent, lease_until=lease_until)
+                    if claim is not None:
+                        batch.claims.append(claim)
+                elif order.attempts >= most:
+                    message = gettext(GAVE_UP) % {
+                        "attempts": order.attempts,
+                        "error": order.last_error or "-",
+                    }
+                    batch.gave_up.append(
+                        order_fail(order=order, agent=agent, message=message, expected=order.status)
+                    )
+                else:
+                    started = order_start(
+                        order=order, agent=agent, lease_until=lease_until, expected=order.status
+                    )
+                    batch.claims.append(Claim(order=started))
+            except OrderStateChanged:
+                continue  # another agent or a cancel moved it first; its savepoint rolled back
+    return batch
+
+
+def _take_poll_turn(order: Order, *, agent: str, lease_until) -> Claim | None:
+    """Hold an accepted order while asking the supplier about it; a poll is not an attempt."""
+    updated = (
+        Order.objects.using(PRIMARY)
+        .filter(
+            pk=order.pk,
+            status=Status.RUNNING,
+            lease_owner="",
+            lease_expires_at=order.lease_expires_at,
+        )
+        .update(lease_expires_at=lease_until)
+    )
+    if updated != 1:
+        return None
+    order.lease_expires_at = lease_until
+    return Claim(order=order, poll=True)
+
+
+def leases_extend(*, agent: str, order_ids: Sequence[int]) -> int:
+    """Push the lease of this agent's orders in flight forward; returns how many it still holds."""
+    if not order_ids:
+        return 0
+    lease_until = timezone.now() + timedelta(seconds=conf.lease_seconds())
+    return (
+        Order.objects.using(PRIMARY)
+        .filter(pk__in=list(order_ids), status=Status.RUNNING, lease_owner=agent)
+        .update(lease_expires_at=lease_until)
+    )

@@ -1,0 +1,293 @@
+"""The agent's loop: claim due orders, run them, keep the heartbeat and the leases fresh.
+
+One Runner per process. The main thread claims (never more orders than it has free slots),
+waits for work (a Redis wake-up or the poll interval) and handles signals; the orders run
+inline (``concurrency=1``) or on worker threads; a keeper thread writes the heartbeat and
+extends the lease of every order in flight.
+"""
+
+import logging
+import os
+import queue
+import signal
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connections
+from django.utils.translation import gettext, gettext_noop
+
+from orders.agent import conf
+from orders.agent.claim import Claim, claim_due, leases_extend
+from orders.agent.heartbeat import agent_register, agent_stopped, heartbeat
+from orders.agent.wakeup import redis_connection, wake_key
+from orders.agent.worker import TERMINAL_OUTCOMES, order_release_now, run_claim
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_RELEASE = gettext_noop("Released: the agent is shutting down.")
+
+
+def tidy_connections() -> None:
+    """Drop broken or expired database connections (what Django does around each request).
+
+    Skipped inside a transaction: a test (or a caller) that wraps the agent in one keeps it.
+    """
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
+def default_name() -> str:
+    """host:pid, unique among running agents."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class RunStats:
+    outcomes: Counter = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def finished(self) -> int:
+        return sum(self.outcomes[o] for o in TERMINAL_OUTCOMES)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nothing due"
+        return f"{self.finished} order(s) finished in {self.seconds:.1f} s ({parts})"
+
+
+class Runner:
+    """Run with ``run()``; stop from another thread or a signal handler with ``stop()``."""
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        concurrency: int = 1,
+        once: bool = False,
+        poll_interval: float | None = None,
+        report: Callable[[str, str, str], None] | None = None,
+    ):
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.name = name or default_name()
+        self.concurrency = concurrency
+        self.once = once
+        self.poll_interval = conf.poll_interval() if poll_interval is None else poll_interval
+        self.report = report or (lambda number, outcome, detail: None)
+        self.stats = RunStats()
+        self._stopping = threading.Event()
+        self._interrupts = 0
+        self._lock = threading.Condition()
+        self._in_flight: dict[int, str] = {}  # order pk → number
+        self._woken: list[str] = []
+        self._queue: queue.Queue[Claim | None] = queue.Queue()
+        self._workers: list[threading.Thread] = []
+        self._redis_down = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Claim nothing more; let the orders in flight finish."""
+        self._stopping.set()
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._in_flight)
+
+    def run(self) -> RunStats:
+        """Run until stopped (or, with ``once``, until nothing is due); returns what it did."""
+        agent_register(name=self.name)
+        previous = self._install_signals()
+        keeper = threading.Thread(target=self._keep, name=f"{self.name}-keeper", daemon=True)
+        keeper.start()
+        for n in range(self.concurrency if self.concurrency > 1 else 0):
+            worker = threading.Thread(target=self._work, name=f"{self.name}-{n}", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+        logger.info("agent %s started (concurrency %d)", self.name, self.concurrency)
+        try:
+            self._loop()
+        finally:
+            self._shutdown()
+            self._stopping.set()
+            keeper.join(timeout=5)
+            self._restore_signals(previous)
+            agent_stopped(name=self.name, processed=self.stats.finished)
+            logger.info("agent %s stopped: %s", self.name, self.stats.summary())
+        return self.stats
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            tidy_connections()
+            free = self.concurrency - self.in_flight
+            batch = None
+            if free > 0:
+                prefer, self._woken = self._woken, []
+                batch = claim_due(agent=self.name, limit=free, prefer=prefer)
+                for order in batch.gave_up:
+                    self._count(order.number, "failed", order.last_error)
+                for claim in batch.claims:
+                    self._dispatch(claim)
+            if batch:
+                continue  # more may be due: claim again as soon as a slot is free
+            if self.once:
+                if not self.in_flight:
+                    return  # drained
+                self._wait_for_slot()
+            elif free <= 0:
+                self._wait_for_slot()
+            else:
+                self._wait_for_work()
+
+    def _shutdown(self) -> None:
+        """Hand back what was claimed but not started; wait for the rest (within the grace)."""
+        while True:
+            try:
+                claim = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if claim is not None and order_release_now(
+                claim.order, agent=self.name, message=gettext(SHUTDOWN_RELEASE)
+            ):
+                self._done(claim, "released")
+        for _ in self._workers:
+            self._queue.put(None)
+        deadline = time.monotonic() + conf.shutdown_grace()
+        with self._lock:
+            while self._in_flight and time.monotonic() < deadline and self._interrupts < 2:
+                self._lock.wait(timeout=0.5)
+            if self._in_flight:
+                logger.warning(
+                    "agent %s exits with %d order(s) in flight; their lease will expire",
+                    self.name,
+                    len(self._in_flight),
+                )
+
+    # -- running orders ----------------------------------------------------------------------
+
+    def _dispatch(self, claim: Claim) -> None:
+        with self._lock:
+            self._in_flight[claim.order.pk] = claim.order.number
+        if self._workers:
+            self._queue.put(claim)
+        else:
+            self._run_one(claim)
+
+    def _run_one(self, claim: Claim) -> None:
+        try:
+            outcome = run_claim(claim, agent=self.name)
+        except Exception:  # noqa: BLE001 - e.g. the database went away; the lease will expire
+            logger.exception("order %s: could not book the result", claim.order.number)
+            outcome = "error"
+        self._done(claim, outcome)
+
+    def _done(self, claim: Claim, outcome: str) -> None:
+        with self._lock:
+            self._in_flight.pop(claim.order.pk, None)
+            self._lock.notify_all()
+        self._count(claim.order.number, outcome, "")
+
+    def _count(self, number: str, outcome: str, detail: str) -> None:
+        with self._lock:
+            self.stats.outcomes[outcome] += 1
+        self.report(number, outcome, detail)
+
+    def _work(self) -> None:
+        try:
+            while (claim := self._queue.get()) is not None:
+                tidy_connections()
+                self._run_one(claim)
+        finally:
+            connections.close_all()
+
+    def _wait_for_slot(self) -> None:
+        with self._lock:
+            if self._in_flight:
+                self._lock.wait(timeout=1)
+
+    # -- waiting for work --------------------------------------------------------------------
+
+    def _wait_for_work(self) -> None:
+        """Block on the Redis wake-up list for up to the poll interval; sleep if Redis is absent."""
+        deadline = time.monotonic() + self.poll_interval
+        try:
+            client = redis_connection()
+        except Exception:  # noqa: BLE001
+            client = None
+        while not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if client is None:
+                self._stopping.wait(remaining)
+                return
+            try:
+                # One second at a time: under the client's socket timeout, and a stop is
+                # noticed quickly.
+                item = client.brpop([wake_key()], timeout=1)
+            except Exception as exc:  # noqa: BLE001 - Redis down: poll the database instead
+                if not self._redis_down:
+                    logger.warning("Redis unreachable, polling the database instead: %s", exc)
+                    self._redis_down = True
+                self._stopping.wait(remaining)
+                return
+            if self._redis_down:
+                logger.info("Redis reachable again; wake-ups resume")
+                self._redis_down = False
+            if item:
+                self._woken.append(item[1].decode())
+                return
+
+    # -- heartbeat and leases ----------------------------------------------------------------
+
+    def _keep(self) -> None:
+        interval = min(conf.heartbeat_interval(), conf.lease_seconds() / 3)
+        try:
+            while not self._stopping.wait(interval):
+                try:
+                    with self._lock:
+                        ids = list(self._in_flight)
+                    leases_extend(agent=self.name, order_ids=ids)
+                    heartbeat(name=self.name, in_flight=len(ids), processed=self.stats.finished)
+                except Exception:  # noqa: BLE001 - a missed heartbeat must not stop the agent
+                    logger.warning("agent %s: heartbeat failed", self.name, exc_info=True)
+                    tidy_connections()
+        finally:
+            connections.close_all()
+
+    # -- signals -----------------------------------------------------------------------------
+
+    def _install_signals(self) -> dict:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous = {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, self._on_signal)
+        return previous
+
+    def _restore_signals(self, previous: dict) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    def _on_signal(self, signum, frame) -> None:
+        self._interrupts += 1
+        if self._interrupts == 1:
+            logger.warning(
+                "agent %s: %s received, stopping after %d order(s) in flight (again to exit now)",
+                self.name,
+                signal.Signals(signum).name,
+                len(self._in_flight),
+            )
+            self.stop()
+            return
+        raise KeyboardInterrupt

@@ -1,0 +1,204 @@
+"""Running one claimed order through its backend and booking the result.
+
+The backend is called with no transaction open and no row locked. Its result is booked through
+the order services (each a guarded status change with its OrderEvent and refund), inside a short
+transaction that first checks this agent still holds the lease: an agent that was presumed dead
+and lost its order to another one must not book a second result.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+
+from orders.agent import conf
+from orders.agent.claim import Claim, is_accepted
+from orders.exceptions import OrderStateChanged
+from orders.fulfilment import FulfilmentResult, Outcome, get_backend
+from orders.models import Order, OrderEvent
+from orders.services import (
+    order_complete,
+    order_fail,
+    order_partial,
+    order_release,
+)
+
+logger = logging.getLogger(__name__)
+
+PRIMARY = "default"
+Status = Order.Status
+
+# What happened to an order this time (the runner counts these).
+COMPLETED, PARTIAL, FAILED = "completed", "partial", "failed"
+ACCEPTED = "accepted"  # the supplier will answer later (callback or poll)
+WAITING = "waiting"  # a status query said "not yet"
+RELEASED = "released"  # the backend raised; pending again after a retry delay
+POLL_ERROR = "poll error"  # a status query raised; asked again later
+LOST = "lost"  # another agent took the order over; nothing booked
+TERMINAL_OUTCOMES = (COMPLETED, PARTIAL, FAILED)
+
+SUPPLIER_FAILED = gettext_noop("The supplier could not fulfil the order.")
+SUPPLIER_ACCEPTED = gettext_noop("The supplier accepted the order (reference %(reference)s).")
+BACKEND_ERROR = gettext_noop("Fulfilment backend error, will retry: %(error)s")
+INVALID_RESULT = "invalid result from backend {name!r}: {problem}"
+
+
+class InvalidResult(Exception):
+    """A backend returned something that is not a usable FulfilmentResult."""
+
+
+def run_claim(claim: Claim, *, agent: str) -> str:
+    """Execute (or poll) the claimed order and book what the backend said; returns the outcome."""
+    order = claim.order
+    try:
+        backend = get_backend(order.service.backend)
+        result = backend.poll(order) if claim.poll else backend.execute(order)
+        _check(result, order, backend.name)
+    except Exception as exc:  # noqa: BLE001 - any backend failure is retried, never lost
+        error = f"{type(exc).__name__}: {exc}"
+        logger.warning("order %s: backend error: %s", order.number, error, exc_info=True)
+        if claim.poll:
+            return _poll_failed(order, token=claim.poll_token, error=error)
+        return _release(order, agent=agent, error=error)
+    return finish(order, result, agent=agent, poll_token=claim.poll_token)
+
+
+def _check(result, order: Order, name: str) -> None:
+    if not isinstance(result, FulfilmentResult):
+        raise InvalidResult(INVALID_RESULT.format(name=name, problem=f"{result!r}"))
+    delivered = result.delivered_quantity
+    if result.outcome not in tuple(Outcome):
+        raise InvalidResult(INVALID_RESULT.format(name=name, problem=f"outcome {result.outcome!r}"))
+    if not isinstance(delivered, int) or not 0 <= delivered <= order.quantity:
+        raise InvalidResult(
+            INVALID_RESULT.format(name=name, problem=f"delivered {delivered!r} of {order.quantity}")
+        )
+
+
+def _holds_lease(order: Order, agent: str, poll_token=None) -> bool:
+    """Lock the order row if it is still ours (inside an atomic): by name, or by poll token."""
+    held = (
+        Order.objects.using(PRIMARY).select_for_update().filter(pk=order.pk, status=Status.RUNNING)
+    )
+    if poll_token is None:
+        held = held.filter(lease_owner=agent)
+    else:
+        held = held.filter(lease_owner="", lease_expires_at=poll_token)
+    return held.values_list("pk", flat=True).first() is not None
+
+
+def finish(
+    order: Order,
+    result: FulfilmentResult,
+    *,
+    agent: str,
+    poll_token=None,
+    leased: bool = True,
+) -> str:
+    """Book a result: completed, partial (refund the rest), failed (refund all) or accepted.
+
+    With ``leased`` (the agent's own results) nothing is booked unless the agent still holds the
+    order (by name, or for a status query by ``poll_token``); the supplier's callback books
+    without a lease (``leased=False``), on the running status alone.
+    """
+    try:
+        with transaction.atomic(using=PRIMARY):
+            if leased and not _holds_lease(order, agent, poll_token):
+                return LOST
+            return _book(order, result, agent=agent)
+    except OrderStateChanged:
+        return LOST
+
+
+def _book(order: Order, result: FulfilmentResult, *, agent: str) -> str:
+    details = {
+        "agent": agent,
+        "message": result.message,
+        "supplier_reference": result.supplier_reference,
+    }
+    delivered = result.delivered_quantity
+    if result.outcome == Outcome.ACCEPTED:
+        return _accepted(order, result, agent=agent)
+    if result.outcome == Outcome.COMPLETED or (
+        result.outcome == Outcome.PARTIAL and delivered >= order.quantity
+    ):
+        order_complete(order=order, baseline_count=result.baseline_count, **details)
+        return COMPLETED
+    if result.outcome == Outcome.PARTIAL and delivered > 0:
+        order_partial(
+            order=order, delivered=delivered, baseline_count=result.baseline_count, **details
+        )
+        return PARTIAL
+    order_fail(order=order, agent=agent, message=result.message or gettext(SUPPLIER_FAILED))
+    return FAILED
+
+
+def _accepted(order: Order, result: FulfilmentResult, *, agent: str) -> str:
+    """Keep the order running, held by no agent, until the supplier answers; poll it later."""
+    was_accepted = is_accepted(order)
+    reference = result.supplier_reference or order.supplier_reference
+    fields = {
+        "supplier_reference": reference,
+        "lease_owner": "",
+        "lease_expires_at": timezone.now() + timedelta(seconds=conf.accepted_poll_seconds()),
+    }
+    if result.baseline_count is not None:
+        fields["baseline_count"] = result.baseline_count
+    updated = (
+        Order.objects.using(PRIMARY).filter(pk=order.pk, status=Status.RUNNING).update(**fields)
+    )
+    if updated != 1:
+        return LOST
+    if was_accepted:
+        return WAITING
+    message = result.message or gettext(SUPPLIER_ACCEPTED) % {"reference": reference or "-"}
+    OrderEvent.objects.using(PRIMARY).create(
+        order=order,
+        from_status=Status.RUNNING,
+        to_status=Status.RUNNING,
+        agent=agent,
+        message=message[:500],
+    )
+    return ACCEPTED
+
+
+def _release(order: Order, *, agent: str, error: str) -> str:
+    """Give the order back as pending, due again after the retry delay (never refunded here)."""
+    message = gettext(BACKEND_ERROR) % {"error": error}
+    try:
+        with transaction.atomic(using=PRIMARY):
+            if not _holds_lease(order, agent):
+                return LOST
+            released = order_release(order=order, agent=agent, message=message)
+            not_before = timezone.now() + timedelta(seconds=conf.retry_delay(released.attempts))
+            Order.objects.using(PRIMARY).filter(pk=order.pk, status=Status.PENDING).update(
+                lease_expires_at=not_before
+            )
+    except OrderStateChanged:
+        return LOST
+    return RELEASED
+
+
+def _poll_failed(order: Order, *, token, error: str) -> str:
+    """A status query failed: the supplier still has the order; ask again later."""
+    Order.objects.using(PRIMARY).filter(
+        pk=order.pk, status=Status.RUNNING, lease_owner="", lease_expires_at=token
+    ).update(
+        last_error=error,
+        lease_expires_at=timezone.now() + timedelta(seconds=conf.accepted_poll_seconds()),
+    )
+    return POLL_ERROR
+
+
+def order_release_now(order: Order, *, agent: str, message: str) -> bool:
+    """Release an order this agent claimed but will not run (shutting down); due at once."""
+    try:
+        with transaction.atomic(using=PRIMARY):
+            if not _holds_lease(order, agent):
+                return False
+            order_release(order=order, agent=agent, message=message)
+    except OrderStateChanged:
+        return False
+    return True

@@ -1,0 +1,77 @@
+"""The demo backend: pretends to fulfil orders, with configurable time, partials and failures.
+
+OPTIONS (all optional)::
+
+    "duration": 2.0,        # seconds one order takes (0 for none); each order takes 0.5–1.5 ×
+    "partial_rate": 0.1,    # share of orders only partly delivered
+    "failure_rate": 0.05,   # share of orders that fail (nothing delivered, full refund)
+    "seed": 0,              # same seed + same order number → same outcome, on any machine
+
+The outcome is drawn from a generator seeded with ``(seed, order number)``, so it does not
+depend on which agent or thread runs the order, nor on how often it is retried: a crashed and
+retried order gets the same answer, as it would from an idempotent real supplier.
+"""
+
+import random
+import time
+
+from django.core.exceptions import ImproperlyConfigured
+
+from orders.fulfilment.base import BaseBackend, FulfilmentResult, Outcome
+
+
+class SimulatedBackend(BaseBackend):
+    """Fulfil after ``duration`` seconds; partial or fail at the configured rates."""
+
+    def __init__(self, *, name: str, duration=0.0, partial_rate=0.0, failure_rate=0.0, seed=0):
+        super().__init__(
+            name=name,
+            duration=duration,
+            partial_rate=partial_rate,
+            failure_rate=failure_rate,
+            seed=seed,
+        )
+        self.duration = float(duration)
+        self.partial_rate = float(partial_rate)
+        self.failure_rate = float(failure_rate)
+        self.seed = seed
+        rates = (self.partial_rate, self.failure_rate)
+        if self.duration < 0 or min(rates) < 0 or sum(rates) > 1:
+            raise ImproperlyConfigured(
+                f"Fulfilment backend {name!r}: duration must be >= 0 and the rates in 0..1 "
+                "with partial_rate + failure_rate <= 1"
+            )
+
+    def _random(self, order) -> random.Random:
+        return random.Random(f"{self.seed}:{order.number}")
+
+    def execute(self, order) -> FulfilmentResult:
+        """Wait ``duration`` (± half), then complete, partly deliver or fail."""
+        rng = self._random(order)
+        if self.duration:
+            time.sleep(self.duration * rng.uniform(0.5, 1.5))
+        baseline = rng.randint(0, 10_000)
+        reference = f"SIM-{order.number}"
+        draw = rng.random()
+        if draw < self.failure_rate:
+            return FulfilmentResult(
+                outcome=Outcome.FAILED,
+                baseline_count=baseline,
+                supplier_reference=reference,
+                message="simulated failure",
+            )
+        if draw < self.failure_rate + self.partial_rate and order.quantity > 1:
+            delivered = rng.randint(1, order.quantity - 1)
+            return FulfilmentResult(
+                outcome=Outcome.PARTIAL,
+                delivered_quantity=delivered,
+                baseline_count=baseline,
+                supplier_reference=reference,
+                message=f"simulated partial delivery: {delivered} of {order.quantity}",
+            )
+        return FulfilmentResult(
+            outcome=Outcome.COMPLETED,
+            delivered_quantity=order.quantity,
+            baseline_count=baseline,
+            supplier_reference=reference,
+        )

@@ -1,0 +1,78 @@
+"""python manage.py run_agent [--once] [--concurrency N] [--name NAME]: fulfil orders."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from core.exceptions import DomainError
+from orders.agent.runner import Runner
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = _(
+        "Run a fulfilment agent: claim pending orders and fulfil them through their backends. "
+        "Runs until SIGTERM/SIGINT (orders in flight finish first); --once drains what is due "
+        "and exits, for cron."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--once", action="store_true", help=_("Run what is due now, then exit (for cron).")
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=_positive,
+            default=1,
+            metavar="N",
+            help=_("Orders run at the same time (threads); default 1."),
+        )
+        parser.add_argument(
+            "--name",
+            default=None,
+            help=_("The agent's name in the admin and on its leases; default host:pid."),
+        )
+        parser.add_argument(
+            "--poll-interval",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help=_("Seconds between database polls when no wake-up comes (AGENT_POLL_INTERVAL)."),
+        )
+
+    def handle(self, *args, **options):
+        verbosity = options["verbosity"]
+
+        def report(number: str, outcome: str, detail: str) -> None:
+            if verbosity >= 1:
+                line = f"{number} {outcome}" + (f": {detail}" if detail else "")
+                self.stdout.write(line)
+
+        runner = Runner(
+            name=options["name"],
+            concurrency=options["concurrency"],
+            once=options["once"],
+            poll_interval=options["poll_interval"],
+            report=report,
+        )
+        if verbosity >= 1:
+            mode = _("once") if options["once"] else _("until stopped")
+            self.stdout.write(
+                _("Agent %(name)s running %(mode)s, concurrency %(n)d.")
+                % {"name": runner.name, "mode": mode, "n": runner.concurrency}
+            )
+        try:
+            stats = runner.run()
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        except KeyboardInterrupt:
+            self.stderr.write(_("Interrupted: orders in flight are left to their lease."))
+            stats = runner.stats
+        self.stdout.write(
+            _("Agent %(name)s: %(summary)s") % {"name": runner.name, "summary": stats.summary()}
+        )
