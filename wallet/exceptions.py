@@ -13,6 +13,8 @@ MEMO_REQUIRED = _("A deduction needs a memo saying why.")
 IDEMPOTENCY_CONFLICT = _(
     "This request key was already used for a different operation; nothing was changed."
 )
+REFUND_WITHOUT_DEBIT = _("Order %(number)s was never debited from this account; nothing to refund.")
+REFUND_EXCEEDS_DEBIT = _("A refund of %(amount)s is more than the order's debit of %(debit)s.")
 ENTRY_IMMUTABLE = _("Ledger entries cannot be changed or deleted; write a correcting entry.")
 
 
@@ -34,6 +36,10 @@ class MemoRequired(WalletError):
 
 class IdempotencyConflict(WalletError):
     """The idempotency key was used for a different request."""
+
+
+class RefundNotAllowed(WalletError):
+    """The refund has no matching order debit or exceeds it."""
 
 
 class EntryImmutable(WalletError):

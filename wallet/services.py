@@ -7,23 +7,38 @@ order is refunded at most once whatever races happen.
 """
 
 import hashlib
+import logging
+import random
+import time
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from wallet.exceptions import (
     IDEMPOTENCY_CONFLICT,
     INSUFFICIENT_FUNDS,
     MEMO_REQUIRED,
+    REFUND_EXCEEDS_DEBIT,
+    REFUND_WITHOUT_DEBIT,
     IdempotencyConflict,
     InsufficientFunds,
     MemoRequired,
+    RefundNotAllowed,
 )
 from wallet.models import Account, Entry
 from wallet.money import parse_amount
 
 PRIMARY = "default"  # money always reads and writes the primary, never a replica
+
+# A deadlock (MySQL 1213, PostgreSQL 40P01) rolls the whole transaction back; when the service
+# owns that transaction it simply runs it again. Nested in a caller's atomic block it cannot:
+# the caller's work is gone too, so the error goes up to the owner of the transaction.
+DEADLOCK_RETRIES = 4
+MYSQL_DEADLOCK = 1213
+POSTGRES_DEADLOCK = "40P01"
+
+logger = logging.getLogger(__name__)
 
 
 def debit_key(order_number: str) -> str:
@@ -53,7 +68,42 @@ def account_lock(*, customer_id: int) -> Account:
         return accounts.get(customer_id=customer_id)
 
 
-def _post(
+def _is_deadlock(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    code = exc.args[0] if exc.args else None
+    return code == MYSQL_DEADLOCK or getattr(cause, "sqlstate", None) == POSTGRES_DEADLOCK
+
+
+def _post(**kwargs) -> Entry:
+    """``_post_once``, run again after a deadlock when this call owns the transaction."""
+    owns_transaction = not transaction.get_connection(PRIMARY).in_atomic_block
+    attempt = 0
+    while True:
+        try:
+            return _post_once(**kwargs)
+        except OperationalError as exc:
+            attempt += 1
+            if not (owns_transaction and _is_deadlock(exc) and attempt < DEADLOCK_RETRIES):
+                raise
+            logger.warning("wallet: deadlock on %s, retry %d", kwargs["idempotency_key"], attempt)
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+
+
+def _check_refund(account: Account, amount: Decimal, order_number: str) -> None:
+    """A refund needs the order's debit on this account and may not give back more than it."""
+    debit = (
+        Entry.objects.using(PRIMARY)
+        .filter(idempotency_key=debit_key(order_number), account=account)
+        .values_list("amount", flat=True)
+        .first()
+    )
+    if debit is None:
+        raise RefundNotAllowed(REFUND_WITHOUT_DEBIT, number=order_number)
+    if amount > -debit:
+        raise RefundNotAllowed(REFUND_EXCEEDS_DEBIT, amount=amount, debit=-debit)
+
+
+def _post_once(
     *,
     customer_id: int,
     kind: Entry.Kind,
@@ -77,6 +127,8 @@ def _post(
             existing = Entry.objects.using(PRIMARY).filter(idempotency_key=idempotency_key)
             if entry := existing.first():
                 return _replay(entry, fingerprint)
+            if kind in (Entry.Kind.CANCEL_REFUND, Entry.Kind.REFUND):
+                _check_refund(account, amount, order_number)
             new_balance = account.balance + signed
             if new_balance < 0:
                 raise InsufficientFunds(INSUFFICIENT_FUNDS, balance=account.balance, amount=amount)
@@ -182,7 +234,10 @@ def wallet_refund_order(
     created_by: AbstractBaseUser | None = None,
     memo: str = "",
 ) -> Entry:
-    """Give an order's money back (撤单 or 退款); at most once per order by its key."""
+    """Give an order's money back (撤单 or 退款); at most once per order by its key.
+
+    Refused unless the order was debited from this customer, and never more than the debit.
+    """
     if kind not in (Entry.Kind.CANCEL_REFUND, Entry.Kind.REFUND):
         raise ValueError(f"not a refund kind: {kind}")
     return _post(

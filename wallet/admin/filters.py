@@ -1,0 +1,66 @@
+"""Ledger list filters that stay cheap however many customers and entries there are."""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from customers.phone import mobile_search_prefix
+
+SYSTEM = "system"
+
+
+def customers_matching(term: str):
+    """Customer ids for a username, a mobile number or an id typed by staff (exact matches)."""
+    term = term.strip()
+    match = Q(user__username=term)
+    prefix = mobile_search_prefix(term)
+    if prefix:
+        match |= Q(mobile=prefix)
+    if term.isdigit():
+        match |= Q(pk=int(term))
+    return Customer.objects.filter(match).values("pk")
+
+
+class CustomerFilter(admin.SimpleListFilter):
+    """A text box (username, mobile or id) instead of a list of every customer."""
+
+    title = _("customer")
+    parameter_name = "customer"
+    template = "admin/wallet/input_filter.html"
+
+    def lookups(self, request, model_admin):
+        """No fixed choices: the value is typed."""
+        return ()
+
+    def has_output(self):
+        """Always shown, although it has no choices to list."""
+        return True
+
+    def queryset(self, request, queryset):
+        """Entries of the customer(s) the typed value names exactly."""
+        if not self.value():
+            return queryset
+        return queryset.filter(account__customer__in=customers_matching(self.value()))
+
+
+class OperatorFilter(admin.SimpleListFilter):
+    """Who moved the money: a staff user, or the system (orders, refunds)."""
+
+    title = _("operator")
+    parameter_name = "operator"
+
+    def lookups(self, request, model_admin):
+        """Staff users (a short list) and the system."""
+        staff = get_user_model().objects.filter(is_staff=True).order_by("username")
+        return [(SYSTEM, _("System")), *((str(u.pk), u.get_username()) for u in staff)]
+
+    def queryset(self, request, queryset):
+        """Filter on ``created_by`` (indexed with created_at)."""
+        value = self.value()
+        if value == SYSTEM:
+            return queryset.filter(created_by__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(created_by_id=int(value))
+        return queryset
