@@ -17,13 +17,17 @@ from rangefilter.filters import DateRangeFilter, NumericRangeFilter
 
 from core.admin import CappedCountPaginator
 from core.exceptions import DomainError
-from customers.selectors import customer_visible_to
 from orders.admin import services  # noqa: F401  (registers the Service admin)
 from orders.admin.agents import AgentActionsMixin
 from orders.admin.order_actions import OrderActionsMixin
 from orders.forms import PlaceOrderForm
 from orders.models import Order, OrderEvent
-from orders.selectors import order_entries, order_search, order_visible_to
+from orders.selectors import (
+    customers_served_by,
+    order_entries,
+    order_search,
+    order_visible_to,
+)
 from orders.services import order_place
 from wallet.selectors import balance_of
 
@@ -269,7 +273,7 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         """Place an order on a customer's behalf: form, then the quote to confirm, then place."""
         if not self.has_place_permission(request):
             raise PermissionDenied
-        customers = customer_visible_to(request.user)
+        customers = customers_served_by(request.user)
         if request.method != "POST":
             initial = {"customer": request.GET.get("customer", "")}
             form = PlaceOrderForm(initial=initial, customers=customers)

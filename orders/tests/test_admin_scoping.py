@@ -106,3 +106,23 @@ def test_role_permissions(roles):
     assert manager.has_perm("orders.view_order")
     assert not manager.has_perm("customers.view_customer")  # so managers are scoped
     assert not finance.has_perm("orders.cancel_order")
+
+
+def test_a_manager_places_for_their_own_customer_only(client, two_books):
+    m1 = grant(two_books["m1"], "orders.place_order")
+    client.force_login(m1)
+    place = reverse("admin:orders_order_place")
+    key = client.get(place).context["form"]["idempotency_key"].value()
+    service = ServiceFactory()
+    data = {
+        "service": service.pk,
+        "target": "https://b.cn",
+        "quantity": "2",
+        "idempotency_key": key,
+    }
+    refused = client.post(place, {**data, "customer": "theirs", "_confirm": "1"})
+    assert refused.status_code == 200 and refused.context["form"].errors["customer"]
+    placed = client.post(place, {**data, "customer": "mine", "_confirm": "1"})
+    assert placed.status_code == 302
+    assert Order.objects.filter(customer=two_books["mine"]).count() == 2
+    assert Order.objects.filter(customer=two_books["theirs"]).count() == 1
