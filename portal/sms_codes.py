@@ -95,10 +95,15 @@ def code_issue(*, mobile: str, ip_address: str, deliver: bool) -> None:
     if not cache.add(cooldown_key, now + cooldown, cooldown):
         until = cache.get(cooldown_key) or now + 1
         raise SendRefused(SEND_TOO_SOON, seconds=max(1, math.ceil(until - now)))
+    refusal = None
     if _hit(_key("hour-ip", ip_address or "unknown"), HOUR) > conf.sms_hourly_limit_per_ip():
-        raise SendRefused(SEND_LIMIT_IP)
-    if _hit(_key("hour-mobile", mobile), HOUR) > conf.sms_hourly_limit_per_mobile():
-        raise SendRefused(SEND_LIMIT_MOBILE)
+        refusal = SEND_LIMIT_IP
+    elif _hit(_key("hour-mobile", mobile), HOUR) > conf.sms_hourly_limit_per_mobile():
+        refusal = SEND_LIMIT_MOBILE
+    if refusal is not None:
+        # Nothing was sent, so an address over its limit must not hold this number's cooldown.
+        cache.delete(cooldown_key)
+        raise SendRefused(refusal)
 
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = conf.sms_code_ttl()
