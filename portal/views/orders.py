@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -168,16 +168,16 @@ def order_export_view(request):
     if form.is_bound and not form.is_valid():
         raise Http404("Invalid filters")
     header = [
-        _g("Order number"),
-        _g("Created at"),
-        _g("Service"),
-        _g("Target"),
-        _g("Quantity"),
-        _g("Delivered"),
-        _g("List price"),
-        _g("Amount charged"),
-        _g("Status"),
-        _g("Finished at"),
+        gettext("Order number"),
+        gettext("Created at"),
+        gettext("Service"),
+        gettext("Target"),
+        gettext("Quantity"),
+        gettext("Delivered"),
+        gettext("List price"),
+        gettext("Amount charged"),
+        gettext("Status"),
+        gettext("Finished at"),
     ]
     rows = (
         [
@@ -228,7 +228,7 @@ def order_cancel_view(request, number):
     try:
         # Stored for staff to read, so in the site's language rather than the customer's.
         with translation.override(settings.LANGUAGE_CODE):
-            reason = _g("Cancelled by the customer in the portal")
+            reason = gettext("Cancelled by the customer in the portal")
         order = order_cancel(order=order, actor=request.user, reason=reason)
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -57,12 +57,12 @@ def transaction_export_view(request):
     if form.is_bound and not form.is_valid():
         raise Http404("Invalid filters")
     header = [
-        _g("Time"),
-        _g("Type"),
-        _g("Amount"),
-        _g("Balance after"),
-        _g("Order number"),
-        _g("Memo"),
+        gettext("Time"),
+        gettext("Type"),
+        gettext("Amount"),
+        gettext("Balance after"),
+        gettext("Order number"),
+        gettext("Memo"),
     ]
     rows = (
         [

@@ -7,7 +7,7 @@
   function tick() {
     if (wait > 0) {
       button.disabled = true;
-      button.textContent = button.dataset.waitLabel.replace("%(seconds)s", wait);
+      button.textContent = button.dataset.waitLabel.replace("{seconds}", wait);
       wait -= 1;
       window.setTimeout(tick, 1000);
     } else {
