@@ -80,12 +80,13 @@ def audit_drifts() -> list[Drift]:
     The ledger is grouped once (SUM and MAX(id) per account) and joined back to the accounts,
     so the database scans each table once however many accounts there are. The last entry is
     the highest id: entries of one account are inserted one at a time under its row lock.
+    ROUND(…, 2) is exact on DECIMAL columns and absorbs SQLite's floating-point sums.
     """
     sql = """
         SELECT a.id, a.customer_id, a.balance, COALESCE(s.total, 0), e.balance_after
         FROM {account} a
         LEFT JOIN (
-            SELECT account_id, SUM(amount) AS total, MAX(id) AS last_id
+            SELECT account_id, ROUND(SUM(amount), 2) AS total, MAX(id) AS last_id
             FROM {entry} GROUP BY account_id
         ) s ON s.account_id = a.id
         LEFT JOIN {entry} e ON e.id = s.last_id
@@ -125,8 +126,9 @@ def audit_chain(limit: int = 100) -> list[BrokenLink]:
     sql = """
         SELECT id, account_id, expected, balance_after FROM (
             SELECT id, account_id, balance_after,
-                   COALESCE(LAG(balance_after) OVER (PARTITION BY account_id ORDER BY id), 0)
-                   + amount AS expected
+                   ROUND(COALESCE(
+                       LAG(balance_after) OVER (PARTITION BY account_id ORDER BY id), 0
+                   ) + amount, 2) AS expected
             FROM {entry}
         ) chained
         WHERE expected <> balance_after

@@ -232,3 +232,83 @@ def test_an_order_refunded_from_many_threads_is_refunded_once():
     assert refunds.count() == 1
     assert outcomes["refunded"] == 1 and outcomes["conflict"] == THREADS - 1
     assert Account.objects.get(customer=customer).balance == Decimal("30") + refunds.get().amount
+
+
+class _RollBack(Exception):
+    """Raised to roll the interfering transaction back."""
+
+
+def test_a_deadlocked_service_call_is_retried_and_moves_money_once(caplog):
+    """Force a real InnoDB deadlock against the service; it must retry and succeed once.
+
+    The interferer inserts the service's idempotency key (uncommitted) plus enough rows to be
+    the heavier transaction, then asks for the row lock the service holds: the service waits on
+    the key, the interferer on the row, InnoDB kills the lighter one — the service.
+    """
+    from django.db import transaction
+
+    caplog.set_level(logging.WARNING, logger="wallet.services")
+    victim, other = make_customer(), make_customer()
+    victim_account, other_account = victim.account, other.account
+    key_inserted, service_started = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def interferer(_number: int) -> None:
+        try:
+            with transaction.atomic():
+                for i in range(30):
+                    Entry.objects.create(
+                        account=other_account,
+                        kind="recharge",
+                        amount=Decimal("1"),
+                        balance_after=Decimal(i + 1),
+                        idempotency_key=f"weight:{i}",
+                    )
+                Entry.objects.create(
+                    account=other_account,
+                    kind="recharge",
+                    amount=Decimal("1"),
+                    balance_after=Decimal("31"),
+                    idempotency_key="contested",
+                )
+                key_inserted.set()
+                service_started.wait(10)
+                time.sleep(0.5)  # the service is now blocked on our uncommitted key
+                Account.objects.select_for_update().get(pk=victim_account.pk)
+                time.sleep(0.3)  # hold the row while the service retries, then give up
+                raise _RollBack
+        except _RollBack:
+            outcome["interferer"] = "rolled back"
+        except BaseException as exc:  # noqa: BLE001
+            outcome["interferer"] = exc
+        finally:
+            connection.close()
+
+    def service(_number: int) -> None:
+        try:
+            key_inserted.wait(10)
+            service_started.set()
+            outcome["entry"] = wallet_recharge(
+                customer_id=victim.pk, amount="8.88", created_by=None, idempotency_key="contested"
+            )
+        except BaseException as exc:  # noqa: BLE001
+            outcome["service"] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=interferer, args=(0,)),
+        threading.Thread(target=service, args=(1,)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert "service" not in outcome, outcome
+    assert outcome["interferer"] == "rolled back", outcome
+    assert any("deadlock" in r.getMessage() for r in caplog.records)  # it really deadlocked
+    entry = Entry.objects.get(idempotency_key="contested")
+    assert entry.pk == outcome["entry"].pk and entry.account_id == victim_account.pk
+    assert Account.objects.get(pk=victim_account.pk).balance == Decimal("8.88")
+    assert not Entry.objects.filter(account=other_account).exists()

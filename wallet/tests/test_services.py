@@ -11,6 +11,7 @@ from wallet.exceptions import (
     InsufficientFunds,
     InvalidAmount,
     MemoRequired,
+    RefundNotAllowed,
 )
 from wallet.models import Entry
 from wallet.selectors import balance_of
@@ -99,3 +100,87 @@ def test_entries_cannot_be_changed_or_deleted():
         Entry.objects.filter(pk=entry.pk).update(memo="x")
     with pytest.raises(EntryImmutable):
         Entry.objects.all().delete()
+
+
+def test_a_refund_needs_the_orders_debit_on_the_same_account():
+    payer, stranger = make_customer(), make_customer()
+    for c in (payer, stranger):
+        wallet_recharge(customer_id=c.pk, amount="10", created_by=None, idempotency_key=f"s{c.pk}")
+    with pytest.raises(RefundNotAllowed):
+        wallet_refund_order(customer_id=payer.pk, amount=Decimal("1"), order_number="NEVER")
+    wallet_debit_order(customer_id=payer.pk, amount=Decimal("4"), order_number="N2")
+    with pytest.raises(RefundNotAllowed):  # another customer's order
+        wallet_refund_order(customer_id=stranger.pk, amount=Decimal("4"), order_number="N2")
+    with pytest.raises(RefundNotAllowed):  # more than was paid
+        wallet_refund_order(customer_id=payer.pk, amount=Decimal("4.01"), order_number="N2")
+    assert Entry.objects.filter(kind__in=["refund", "cancel_refund"]).count() == 0
+    refund = wallet_refund_order(
+        customer_id=payer.pk,
+        amount=Decimal("1.50"),
+        order_number="N2",
+        kind=Entry.Kind.CANCEL_REFUND,
+    )
+    assert (refund.kind, refund.amount, refund.balance_after) == (
+        "cancel_refund",
+        Decimal("1.50"),
+        Decimal("7.50"),
+    )
+
+
+def test_an_order_is_debited_at_most_once():
+    customer = make_customer()
+    wallet_recharge(customer_id=customer.pk, amount="10", created_by=None, idempotency_key="k")
+    first = wallet_debit_order(customer_id=customer.pk, amount=Decimal("3"), order_number="D1")
+    again = wallet_debit_order(customer_id=customer.pk, amount=Decimal("3"), order_number="D1")
+    assert again.pk == first.pk
+    with pytest.raises(IdempotencyConflict):
+        wallet_debit_order(customer_id=customer.pk, amount=Decimal("2"), order_number="D1")
+    assert balance_of(customer_id=customer.pk) == Decimal("7.00")
+
+
+def test_a_key_used_for_one_customer_is_refused_for_another():
+    first, second = make_customer(), make_customer()
+    wallet_recharge(customer_id=first.pk, amount="5", created_by=None, idempotency_key="shared")
+    with pytest.raises(IdempotencyConflict):
+        wallet_recharge(
+            customer_id=second.pk, amount="5", created_by=None, idempotency_key="shared"
+        )
+    assert balance_of(customer_id=second.pk) == Decimal("0.00")
+
+
+def test_amounts_over_the_configured_limit_are_refused(settings):
+    settings.WALLET_MAX_SINGLE_AMOUNT = Decimal("500.00")
+    customer = make_customer()
+    wallet_recharge(customer_id=customer.pk, amount="500", created_by=None, idempotency_key="a")
+    with pytest.raises(InvalidAmount):
+        wallet_recharge(
+            customer_id=customer.pk, amount="500.01", created_by=None, idempotency_key="b"
+        )
+    assert Entry.objects.count() == 1
+
+
+def test_a_customer_without_an_account_gets_one_on_first_use():
+    customer = make_customer()
+    customer.account.delete()  # as after a bulk import that skipped signals
+    wallet_recharge(customer_id=customer.pk, amount="3", created_by=None, idempotency_key="k")
+    assert balance_of(customer_id=customer.pk) == Decimal("3.00")
+
+
+def test_the_database_refuses_a_negative_balance_even_without_the_service():
+    from django.db import IntegrityError, transaction
+
+    from wallet.models import Account
+
+    customer = make_customer()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(customer=customer).update(balance=Decimal("-0.01"))
+
+
+def test_deadlocks_are_recognised_by_code():
+    from django.db import OperationalError
+
+    from wallet.services import _is_deadlock
+
+    assert _is_deadlock(OperationalError(1213, "Deadlock found when trying to get lock"))
+    assert not _is_deadlock(OperationalError(1205, "Lock wait timeout exceeded"))
+    assert not _is_deadlock(OperationalError("database is locked"))
