@@ -7,12 +7,20 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from customers.tests.factories import make_customer
 from wallet.models import Account, Entry
 from wallet.services import wallet_debit_order, wallet_deduct, wallet_recharge
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Assert on the English msgids; the Chinese output has its own test."""
+    with translation.override("en"):
+        yield
 
 
 def _audit(*args) -> tuple[str, str]:
@@ -95,3 +103,11 @@ def test_the_audit_query_count_does_not_grow_with_accounts(db):
     with CaptureQueriesContext(connection) as many:
         _audit("--chain")
     assert len(many) == len(few) <= 6
+
+
+def test_the_summary_is_in_chinese_by_default(db):
+    _busy_customers(1)
+    out = StringIO()
+    with translation.override("zh-hans"):
+        call_command("wallet_audit", stdout=out, stderr=StringIO())
+    assert "全部 1 个账户核对一致" in out.getvalue()

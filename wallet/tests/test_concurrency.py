@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Min
+from django.utils import translation
 
 from customers.tests.factories import make_customer
 from wallet.exceptions import IdempotencyConflict, InsufficientFunds
@@ -152,7 +153,8 @@ def test_random_concurrent_money_movements_reconcile(caplog):
 
     # wallet_audit is clean, the running balance included.
     out = StringIO()
-    call_command("wallet_audit", "--chain", stdout=out, stderr=StringIO())
+    with translation.override("en"):
+        call_command("wallet_audit", "--chain", stdout=out, stderr=StringIO())
     assert "all 3 accounts reconcile" in out.getvalue()
 
     # Each balance is exactly the start plus what succeeded.

@@ -27,4 +27,4 @@ def test_demo_recharges_each_customer_once_as_the_superuser():
         assert entry.idempotency_key == f"demo:recharge:{customer.user.username}"
     out = StringIO()
     call_command("wallet_audit", stdout=out, stderr=StringIO())
-    assert "reconcile" in out.getvalue()
+    assert "核对一致" in out.getvalue() or "reconcile" in out.getvalue()
