@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from customers.tests.factories import StaffFactory
+from orders.exceptions import QUANTITY_NOT_AN_INTEGER
 from orders.forms import CUSTOMER_NOT_FOUND, SERVICE_CHOICE_INVALID
 from orders.models import Order
 from orders.tests.conftest import funded_customer, grant
@@ -87,8 +88,8 @@ def test_customer_found_by_mobile_or_id(client, admin_user, customer):
         ({"customer": "nobody"}, "customer", CUSTOMER_NOT_FOUND),
         ({"service": "999999"}, "service", SERVICE_CHOICE_INVALID),
         ({"target": "not a url"}, "target", "http"),
-        ({"quantity": "2.5"}, "quantity", "whole number"),
-        ({"quantity": "-1"}, "quantity", "whole number"),
+        ({"quantity": "2.5"}, "quantity", QUANTITY_NOT_AN_INTEGER),
+        ({"quantity": "-1"}, "quantity", QUANTITY_NOT_AN_INTEGER),
         ({"quantity": "100001"}, "quantity", "100000"),
     ],
 )
