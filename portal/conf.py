@@ -32,6 +32,11 @@ def sms_hourly_limit_per_ip() -> int:
     return _setting("SMS_HOURLY_LIMIT_PER_IP", 20)
 
 
+def sms_limit_window() -> int:
+    """Seconds of the window the hourly limits count in (an hour; shorter in tests)."""
+    return _setting("SMS_LIMIT_WINDOW", 60 * 60)
+
+
 def sms_originator() -> str | None:
     """The sender shown by backends that use one (django-sms ``originator``)."""
     return _setting("SMS_ORIGINATOR", None)

@@ -35,8 +35,6 @@ CODE_EXPIRED = _("The code has expired or was already used. Ask for a new one.")
 CODE_TOO_MANY_ATTEMPTS = _("Too many wrong codes: this code no longer works. Ask for a new one.")
 SMS_BODY = _("Your Order Platform login code is %(code)s, valid for %(minutes)s minutes.")
 
-HOUR = 60 * 60
-
 
 class SmsCodeError(DomainError):
     """An SMS code could not be sent or was not accepted."""
@@ -96,9 +94,10 @@ def code_issue(*, mobile: str, ip_address: str, deliver: bool) -> None:
         until = cache.get(cooldown_key) or now + 1
         raise SendRefused(SEND_TOO_SOON, seconds=max(1, math.ceil(until - now)))
     refusal = None
-    if _hit(_key("hour-ip", ip_address or "unknown"), HOUR) > conf.sms_hourly_limit_per_ip():
+    window = conf.sms_limit_window()
+    if _hit(_key("hour-ip", ip_address or "unknown"), window) > conf.sms_hourly_limit_per_ip():
         refusal = SEND_LIMIT_IP
-    elif _hit(_key("hour-mobile", mobile), HOUR) > conf.sms_hourly_limit_per_mobile():
+    elif _hit(_key("hour-mobile", mobile), window) > conf.sms_hourly_limit_per_mobile():
         refusal = SEND_LIMIT_MOBILE
     if refusal is not None:
         # Nothing was sent, so an address over its limit must not hold this number's cooldown.
