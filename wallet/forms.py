@@ -21,10 +21,17 @@ class MoneyMovementForm(forms.Form):
     amount = forms.CharField(
         label=_("Amount (CNY)"),
         max_length=32,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control"}
+        ),
         help_text=_("Greater than zero, at most two decimal places."),
     )
-    memo = forms.CharField(label=_("Memo"), max_length=255, required=False)
+    memo = forms.CharField(
+        label=_("Memo"),
+        max_length=255,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
     request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     memo_required = False
