@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from orders.agent import conf
+from orders.agent.retry import retry_deadlocks
 from orders.exceptions import OrderStateChanged
 from orders.models import Order
 from orders.services import order_fail, order_start
@@ -29,6 +30,7 @@ from orders.services import order_fail, order_start
 PRIMARY = "default"
 Status = Order.Status
 
+CANDIDATE_SLACK = 20
 GAVE_UP = gettext_noop("Gave up after %(attempts)d attempts. Last error: %(error)s")
 
 
@@ -78,16 +80,34 @@ def _locking(queryset: QuerySet) -> QuerySet:
     return queryset.select_for_update(skip_locked=features.has_select_for_update_skip_locked)
 
 
+def _is_due(order: Order, now) -> bool:
+    lease = order.lease_expires_at
+    return order.status in (Status.PENDING, Status.RUNNING) and (lease is None or lease <= now)
+
+
 def _lock_due(now, limit: int, prefer: Sequence[str]) -> list[Order]:
-    """Lock up to ``limit`` due orders: the preferred numbers, dead leases, then oldest pending."""
+    """Lock up to ``limit`` due orders: the preferred numbers, dead leases, then oldest pending.
+
+    Two steps: an unlocked read finds candidate ids through the queue indexes, then
+    ``SELECT … WHERE id IN (…) FOR UPDATE SKIP LOCKED`` locks them by primary key. Locking
+    through a secondary index instead takes its locks in the opposite order to a by-key UPDATE
+    (order_cancel, order_start) and InnoDB then reports deadlocks between a claim and a cancel.
+    """
     orders = Order.objects.using(PRIMARY)
     picked: list[Order] = []
 
     def take(queryset: QuerySet) -> None:
         room = limit - len(picked)
-        if room > 0:
-            queryset = queryset.exclude(pk__in=[o.pk for o in picked]) if picked else queryset
-            picked.extend(_locking(queryset)[:room])
+        if room <= 0:
+            return
+        if picked:
+            queryset = queryset.exclude(pk__in=[o.pk for o in picked])
+        # A few more candidates than needed: rows other agents lock meanwhile are skipped.
+        candidates = list(queryset.values_list("pk", flat=True)[: room + CANDIDATE_SLACK])
+        if candidates:
+            locked = _locking(orders.filter(pk__in=candidates).order_by("pk"))[:room]
+            # Re-checked under the lock: a candidate may have been claimed or cancelled since.
+            picked.extend(o for o in locked if _is_due(o, now))
 
     if prefer:
         take(orders.filter(pending_due(now), number__in=list(prefer)).order_by("created_at", "id"))
@@ -100,9 +120,13 @@ def _lock_due(now, limit: int, prefer: Sequence[str]) -> list[Order]:
 
 def claim_due(*, agent: str, limit: int, prefer: Sequence[str] = ()) -> ClaimBatch:
     """Claim up to ``limit`` due orders for ``agent`` and commit; the caller then runs them."""
-    batch = ClaimBatch()
     if limit <= 0:
-        return batch
+        return ClaimBatch()
+    return retry_deadlocks(lambda: _claim(agent=agent, limit=limit, prefer=prefer))
+
+
+def _claim(*, agent: str, limit: int, prefer: Sequence[str]) -> ClaimBatch:
+    batch = ClaimBatch()
     now = timezone.now()
     lease_until = now + timedelta(seconds=conf.lease_seconds())
     most = conf.max_attempts()

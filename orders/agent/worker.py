@@ -15,6 +15,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from orders.agent import conf
 from orders.agent.claim import Claim, is_accepted
+from orders.agent.retry import retry_deadlocks
 from orders.exceptions import OrderStateChanged
 from orders.fulfilment import FulfilmentResult, Outcome, get_backend
 from orders.models import Order, OrderEvent
@@ -89,6 +90,14 @@ def _holds_lease(order: Order, agent: str, poll_token=None) -> bool:
     return held.values_list("pk", flat=True).first() is not None
 
 
+def _lock_running(order: Order) -> bool:
+    """Lock the order row by primary key if it is running (inside an atomic)."""
+    held = (
+        Order.objects.using(PRIMARY).select_for_update().filter(pk=order.pk, status=Status.RUNNING)
+    )
+    return held.values_list("pk", flat=True).first() is not None
+
+
 def finish(
     order: Order,
     result: FulfilmentResult,
@@ -103,11 +112,17 @@ def finish(
     order (by name, or for a status query by ``poll_token``); the supplier's callback books
     without a lease (``leased=False``), on the running status alone.
     """
-    try:
+
+    def book() -> str:
         with transaction.atomic(using=PRIMARY):
             if leased and not _holds_lease(order, agent, poll_token):
                 return LOST
+            if not leased and not _lock_running(order):
+                return LOST
             return _book(order, result, agent=agent)
+
+    try:
+        return retry_deadlocks(book)
     except OrderStateChanged:
         return LOST
 
@@ -167,7 +182,8 @@ def _accepted(order: Order, result: FulfilmentResult, *, agent: str) -> str:
 def _release(order: Order, *, agent: str, error: str) -> str:
     """Give the order back as pending, due again after the retry delay (never refunded here)."""
     message = gettext(BACKEND_ERROR) % {"error": error}
-    try:
+
+    def release() -> str:
         with transaction.atomic(using=PRIMARY):
             if not _holds_lease(order, agent):
                 return LOST
@@ -176,9 +192,12 @@ def _release(order: Order, *, agent: str, error: str) -> str:
             Order.objects.using(PRIMARY).filter(pk=order.pk, status=Status.PENDING).update(
                 lease_expires_at=not_before
             )
+        return RELEASED
+
+    try:
+        return retry_deadlocks(release)
     except OrderStateChanged:
         return LOST
-    return RELEASED
 
 
 def _poll_failed(order: Order, *, token, error: str) -> str:
