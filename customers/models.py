@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
 class Level(models.Model):
@@ -76,3 +77,28 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user.username})"
+
+
+class CustomerUserObjectPermission(UserObjectPermissionBase):
+    """Guardian's per-user object permission on a customer, with a real foreign key.
+
+    The generic table stores the object's id as text; joining it back to an integer primary
+    key needs a CAST whose collation MariaDB refuses to compare with the column's. A direct
+    foreign key joins on integers, through an index.
+    """
+
+    content_object = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("customer object permission (user)")
+        verbose_name_plural = _("customer object permissions (user)")
+
+
+class CustomerGroupObjectPermission(GroupObjectPermissionBase):
+    """Guardian's per-group object permission on a customer, with a real foreign key."""
+
+    content_object = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("customer object permission (group)")
+        verbose_name_plural = _("customer object permissions (group)")

@@ -1,7 +1,7 @@
 """Writes on customers and levels. Each service owns its transaction."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -14,7 +14,7 @@ from customers.exceptions import (
     InvalidAccountManager,
     LevelInUse,
 )
-from customers.models import Customer, Level
+from customers.models import Customer, CustomerUserObjectPermission, Level
 from customers.phone import normalize_mobile
 
 User = get_user_model()
@@ -148,3 +148,77 @@ def level_delete(*, level: Level) -> None:
     if count:
         raise LevelInUse(LEVEL_IN_USE, level=level.name, count=count)
     level.delete()
+
+
+def customers_bulk_create(*, customers: list[Customer]) -> list[Customer]:
+    """Insert many new customers at once (imports): their users, rows and manager permissions.
+
+    Each customer carries an unsaved ``user``. The rows were validated by the caller; a
+    duplicate that slipped in concurrently fails the whole batch with IntegrityError.
+    Wallet accounts are not opened here (no post_save in bulk): the wallet opens one on the
+    first movement.
+    """
+    if not customers:
+        return customers
+    with transaction.atomic():
+        users = User.objects.bulk_create([customer.user for customer in customers])
+        if any(user.pk is None for user in users):  # a backend without RETURNING on insert
+            ids = dict(
+                User.objects.filter(username__in=[u.username for u in users]).values_list(
+                    "username", "pk"
+                )
+            )
+            for user in users:
+                user.pk = ids[user.username]
+        for customer, user in zip(customers, users, strict=True):
+            customer.user = user
+        created = Customer.objects.bulk_create(customers)
+        if any(customer.pk is None for customer in created):
+            ids = dict(Customer.objects.filter(user__in=users).values_list("user_id", "pk"))
+            for customer in created:
+                customer.pk = ids[customer.user_id]
+        _bulk_grant(created)
+    return created
+
+
+def customers_bulk_update(*, customers: list[Customer], previous_managers: dict[int, int | None]):
+    """Save imported changes to existing customers; move manager permissions that changed.
+
+    ``previous_managers`` maps a customer id to its account manager's id before the change.
+    """
+    if not customers:
+        return
+    with transaction.atomic():
+        Customer.objects.bulk_update(
+            customers, ["name", "mobile", "level", "account_manager", "is_active"]
+        )
+        User.objects.bulk_update([c.user for c in customers], ["username", "is_active"])
+        moved = [c for c in customers if previous_managers.get(c.pk) != c.account_manager_id]
+        if moved:
+            for customer in moved:
+                CustomerUserObjectPermission.objects.filter(
+                    content_object=customer, user_id=previous_managers.get(customer.pk)
+                ).delete()
+            _bulk_grant(moved)
+
+
+def _manager_permissions() -> list:
+    codenames = [perm.split(".", 1)[1] for perm in MANAGER_OBJECT_PERMS]
+    return list(
+        Permission.objects.filter(content_type__app_label="customers", codename__in=codenames)
+    )
+
+
+def _bulk_grant(customers: list[Customer]) -> None:
+    permissions = _manager_permissions()
+    CustomerUserObjectPermission.objects.bulk_create(
+        [
+            CustomerUserObjectPermission(
+                user_id=customer.account_manager_id, permission=permission, content_object=customer
+            )
+            for customer in customers
+            if customer.account_manager_id
+            for permission in permissions
+        ],
+        ignore_conflicts=True,
+    )

@@ -1,0 +1,287 @@
+"""The customer admin: scoped by role, created and edited through the customer services.
+
+Administrators, finance and support hold ``customers.view_customer`` (or change) model-wide
+and see everyone; account managers hold it as guardian object permissions on the customers
+they manage, and see only those — in the list, the change page, autocomplete and export; any
+other customer's URL is a 404.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import connections
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from rangefilter.filters import DateRangeFilter
+
+from core.admin import CappedCountPaginator
+from core.exceptions import DomainError
+from customers.admin.actions import CustomerActionsMixin
+from customers.forms import CustomerChangeForm, CustomerCreationForm, CustomerPasswordForm
+from customers.models import Customer
+from customers.phone import mobile_search_prefix
+from customers.resources import CustomerResource
+from customers.selectors import customer_scope, customer_sees_all
+from customers.services import customer_create, customer_set_password, customer_update
+
+PASSWORD_SET = _("The portal password of %(customer)s was set.")
+PASSWORD_LOGGED = _("Portal password set.")
+
+
+class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
+    form = CustomerChangeForm
+    add_form = CustomerCreationForm
+    list_display = [
+        "username",
+        "name",
+        "mobile",
+        "level",
+        "discount",
+        "account_manager",
+        "is_active",
+        "created_at",
+    ]
+    list_display_links = ["username", "name"]
+    list_select_related = ["user", "level", "account_manager"]
+    list_filter = [
+        "level",
+        ("account_manager", RelatedOnlyFieldListFilter),
+        "is_active",
+        ("created_at", DateRangeFilter),
+    ]
+    # Only to switch the search box on: get_search_results decides how each term is used.
+    search_fields = ["user__username", "name", "mobile"]
+    search_help_text = _(
+        "Username or its beginning, mobile or its beginning (138…, +852…), or part of the name."
+    )
+    actions = ["change_level", "activate", "deactivate", "reassign_manager"]
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = 50
+    date_hierarchy = None
+    fieldsets = [
+        (None, {"fields": ["username", "name", "mobile", "level", "notes"]}),
+        (_("Account"), {"fields": ["account_manager", "is_active", "created_at"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["username", "password1", "password2"]}),
+        (None, {"fields": ["name", "mobile", "level", "account_manager", "notes"]}),
+    ]
+    change_readonly_fields = ["username", "account_manager", "is_active", "created_at"]
+
+    # import/export
+    resource_classes = [CustomerResource]
+    formats = [CSV, XLSX]
+    skip_admin_log = True  # one log entry per imported row would dwarf the import itself
+    import_template_name = "admin/customers/customer/import.html"
+
+    # -- scoping and permissions -------------------------------------------------------------
+
+    def get_queryset(self, request):
+        """Only the customers this user may see (account managers: their own)."""
+        return customer_scope(super().get_queryset(request), request.user)
+
+    def is_account_manager(self, request) -> bool:
+        """Users who create customers list their own even without model-wide view."""
+        return request.user.has_perm("customers.add_customer")
+
+    def has_view_permission(self, request, obj=None):
+        """Model-wide view/change, or (account managers) the object permission."""
+        if super().has_view_permission(request, obj):
+            return True
+        if obj is None:
+            return self.is_account_manager(request)
+        user = request.user
+        return user.has_perm("customers.view_customer", obj) or user.has_perm(
+            "customers.change_customer", obj
+        )
+
+    def has_change_permission(self, request, obj=None):
+        """Model-wide change, or (account managers) the object permission."""
+        if super().has_change_permission(request, obj):
+            return True
+        if obj is None:
+            return self.is_account_manager(request)
+        return request.user.has_perm("customers.change_customer", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        """Customers are deactivated, never deleted: their history stays."""
+        return False
+
+    def has_import_permission(self, request):
+        """``customers.import_customer`` (administrators)."""
+        return request.user.has_perm("customers.import_customer")
+
+    def has_export_permission(self, request):
+        """``customers.export_customer`` (administrators, finance); rows stay scoped."""
+        return request.user.has_perm("customers.export_customer")
+
+    def get_list_filter(self, request):
+        """The account-manager filter only for those who see more than their own."""
+        filters = list(super().get_list_filter(request))
+        if not customer_sees_all(request.user):
+            filters = [
+                f for f in filters if not (isinstance(f, tuple) and f[0] == "account_manager")
+            ]
+        return filters
+
+    # -- search ------------------------------------------------------------------------------
+
+    def get_search_results(self, request, queryset, search_term):
+        """Prefix search on username and mobile (indexed); name by substring for words."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        prefix = "istartswith" if connections[queryset.db].vendor == "mysql" else "startswith"
+        condition = Q(**{f"user__username__{prefix}": term})
+        mobile = mobile_search_prefix(term)
+        if mobile:
+            condition |= Q(**{f"mobile__{prefix}": mobile})
+        else:
+            condition |= Q(name__icontains=term)
+        return queryset.filter(condition), False
+
+    # -- columns -----------------------------------------------------------------------------
+
+    @admin.display(description=_("username"), ordering="user__username")
+    def username(self, customer: Customer) -> str:
+        """The portal login name."""
+        return customer.user.get_username()
+
+    @admin.display(description=_("discount"), ordering="level__discount_percent")
+    def discount(self, customer: Customer) -> str:
+        """The share of the list price the customer pays."""
+        return f"{customer.level.discount_percent}%"
+
+    # -- add and change ----------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        """The creation form's fields on add (no manager choice for account managers)."""
+        if obj is not None:
+            return super().get_fieldsets(request, obj)
+        if request.user.has_perm("customers.manage_all_customers"):
+            return self.add_fieldsets
+        first, (name, options) = self.add_fieldsets
+        fields = [f for f in options["fields"] if f != "account_manager"]
+        return [first, (name, {**options, "fields": fields})]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The creation form on add, the edit form on change."""
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        """Username, manager, state and creation time are not edited on the change page."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += [f for f in self.change_readonly_fields if f not in fields]
+        return fields
+
+    def get_changeform_initial_data(self, request):
+        """A new customer's account manager defaults to its creator."""
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("account_manager", request.user.pk)
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        """Create through ``customer_create``, edit through ``customer_update``."""
+        data = form.cleaned_data
+        if change:
+            customer_update(
+                customer=obj,
+                name=data["name"],
+                mobile=data["mobile"],
+                level=data["level"],
+                notes=data.get("notes", ""),
+            )
+            return
+        manager = request.user
+        if request.user.has_perm("customers.manage_all_customers"):
+            manager = data.get("account_manager")
+        customer = customer_create(
+            username=data["username"],
+            password=data["password1"],
+            name=data["name"],
+            mobile=data["mobile"],
+            level=data["level"],
+            account_manager=manager,
+            notes=data.get("notes", ""),
+        )
+        # The admin goes on to log and redirect with ``obj``: make it the saved customer.
+        obj.__dict__.update({k: v for k, v in customer.__dict__.items() if k != "_state"})
+        obj._state.adding, obj._state.db = False, customer._state.db
+        obj.user = customer.user
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing else to save: the services wrote the customer and its permissions."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Another account manager's customer is a 404; a refused write, a message."""
+        if object_id is not None and self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:  # e.g. a concurrent create took the mobile
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def history_view(self, request, object_id, extra_context=None):
+        """A customer outside the user's scope is a 404 here too."""
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """Offer "set password" to those who may change this customer."""
+        context["can_set_password"] = obj is not None and self.has_change_permission(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # -- set password ------------------------------------------------------------------------
+
+    def get_urls(self):
+        """``<id>/password/`` before the parent's catch-all URLs."""
+        custom = [
+            path(
+                "<path:object_id>/password/",
+                self.admin_site.admin_view(self.password_view),
+                name="customers_customer_password",
+            )
+        ]
+        return [*custom, *super().get_urls()]
+
+    def password_view(self, request, object_id):
+        """GET shows the form; POST sets the password (hashed, never shown)."""
+        customer = self.get_object(request, unquote(object_id))
+        if customer is None:
+            raise Http404
+        if not self.has_change_permission(request, customer):
+            raise PermissionDenied
+        form = CustomerPasswordForm(
+            customer.user, request.POST if request.method == "POST" else None
+        )
+        if form.is_bound and form.is_valid():
+            customer_set_password(customer=customer, password=form.cleaned_data["password1"])
+            self.log_change(request, customer, str(PASSWORD_LOGGED))
+            self.message_user(request, PASSWORD_SET % {"customer": customer}, messages.SUCCESS)
+            return HttpResponseRedirect(
+                reverse("admin:customers_customer_change", args=[customer.pk])
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Set password"),
+            "opts": self.opts,
+            "original": customer,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/customers/customer/password.html", context)
+
+
+admin.site.register(Customer, CustomerAdmin)

@@ -1,0 +1,354 @@
+"""Customer import and export (django-import-export), CSV and XLSX.
+
+Columns: username, name, mobile, level (by name), account_manager (by username), active.
+Every row is checked before anything is written: one invalid row refuses the whole file (the
+admin shows each error by row number and column). A row whose username or mobile belongs to
+an existing customer updates that customer. Rows are written in bulk, a batch at a time,
+through ``customers.services.customers_bulk_create`` / ``customers_bulk_update``.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export import fields, resources
+
+from core.exports import escape_formula
+from customers.exceptions import (
+    INVALID_MOBILE,
+    LEVEL_INACTIVE,
+    InvalidMobile,
+)
+from customers.models import Customer, Level
+from customers.phone import normalize_mobile
+from customers.services import customers_bulk_create, customers_bulk_update
+
+User = get_user_model()
+
+COLUMNS = ("username", "name", "mobile", "level", "account_manager", "active")
+# Headers a person may type instead of the English column names.
+HEADER_ALIASES = {
+    "用户名": "username",
+    "名称": "name",
+    "显示名称": "name",
+    "客户名称": "name",
+    "手机": "mobile",
+    "手机号": "mobile",
+    "等级": "level",
+    "客户经理": "account_manager",
+    "启用": "active",
+    "有效": "active",
+}
+TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "启用", "有效"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", "否", "停用", "无效"}
+LOOKUP_CHUNK = 1000
+
+REQUIRED = gettext_lazy("This column is required.")
+USERNAME_INVALID = gettext_lazy(
+    "Usernames are at most 150 letters, digits and @/./+/-/_ characters."
+)
+NAME_TOO_LONG = gettext_lazy("Names are at most 100 characters.")
+LEVEL_UNKNOWN = gettext_lazy("There is no level named %(level)s.")
+MANAGER_UNKNOWN = gettext_lazy("%(username)s is not an active staff user.")
+ACTIVE_INVALID = gettext_lazy("Write 1 or 0 (yes/no, 是/否).")
+DUPLICATE_IN_FILE = gettext_lazy("%(value)s already appears on row %(row)s of this file.")
+NOT_A_CUSTOMER = gettext_lazy("The username %(username)s belongs to a staff user.")
+OTHER_CUSTOMERS_MOBILE = gettext_lazy(
+    "The mobile number %(mobile)s belongs to another customer (%(username)s)."
+)
+
+
+def _text(value) -> str:
+    """A cell as stripped text; a leading ' that our own export added is removed."""
+    text = "" if value is None else str(value).strip()
+    if isinstance(value, float) and value.is_integer():  # XLSX numbers: 13800138000.0
+        text = str(int(value))
+    return text[1:] if text.startswith("'") else text
+
+
+def export_mobile(mobile: str) -> str:
+    """Mainland numbers as the 11 digits people type; others in E.164."""
+    return mobile[3:] if mobile.startswith("+86") else mobile
+
+
+class CustomerResource(resources.ModelResource):
+    """The customer file: what the admin imports and exports, and what the benchmark times."""
+
+    username = fields.Field(column_name="username")
+    name = fields.Field(column_name="name")
+    mobile = fields.Field(column_name="mobile")
+    level = fields.Field(column_name="level")
+    account_manager = fields.Field(column_name="account_manager")
+    active = fields.Field(column_name="active")
+
+    class Meta:
+        model = Customer
+        fields = COLUMNS
+        import_id_fields = ("username",)
+        use_bulk = True
+        batch_size = 1000
+        # No per-row diff of model instances: the preview shows the row's parsed values.
+        skip_diff = True
+        store_instance = False
+        use_transactions = True
+
+    # -- export ------------------------------------------------------------------------------
+
+    def get_export_queryset(self, request=None):
+        return Customer.objects.select_related("user", "level", "account_manager")
+
+    def dehydrate_username(self, customer: Customer) -> str:
+        return customer.user.username
+
+    def dehydrate_name(self, customer: Customer) -> str:
+        return customer.name
+
+    def dehydrate_mobile(self, customer: Customer) -> str:
+        return export_mobile(customer.mobile)
+
+    def dehydrate_level(self, customer: Customer) -> str:
+        return customer.level.name
+
+    def dehydrate_account_manager(self, customer: Customer) -> str:
+        manager = customer.account_manager
+        return manager.get_username() if manager is not None else ""
+
+    def dehydrate_active(self, customer: Customer) -> int:
+        return 1 if customer.is_active else 0
+
+    def export_field(self, field, instance, **kwargs):
+        """Every exported cell is spreadsheet-safe (a leading =, +, -, @, tab or CR is quoted)."""
+        return escape_formula(super().export_field(field, instance, **kwargs))
+
+    def export(self, queryset=None, **kwargs):
+        """Export with the joins every row needs (one query, streamed in chunks)."""
+        if queryset is not None:
+            queryset = queryset.select_related("user", "level", "account_manager")
+        return super().export(queryset, **kwargs)
+
+    # -- import: whole-file preparation ------------------------------------------------------
+
+    def import_data(self, dataset, **kwargs):
+        """Any invalid row rolls the whole import back; instances are never kept per row."""
+        kwargs["rollback_on_validation_errors"] = True
+        kwargs.pop("retain_instance_in_row_result", None)
+        return super().import_data(dataset, **kwargs)
+
+    def before_import(self, dataset, **kwargs):
+        """Normalise headers; load levels, staff and the customers this file touches."""
+        if dataset.headers:
+            dataset.headers = [
+                HEADER_ALIASES.get(str(h).strip(), str(h).strip().lower()) for h in dataset.headers
+            ]
+        self._levels = {level.name: level for level in Level.objects.all()}
+        self._managers = {
+            user.get_username(): user for user in User.objects.filter(is_staff=True, is_active=True)
+        }
+        self._seen_usernames: dict[str, int] = {}
+        self._seen_mobiles: dict[str, int] = {}
+        self._pending_previous: dict[int, int | None] = {}
+        self._by_username, self._by_mobile = self._existing(dataset)
+
+    def _existing(self, dataset) -> tuple[dict[str, int | None], dict[str, tuple[int, str]]]:
+        """{username: customer id or None for a non-customer user}, {mobile: (id, username)}.
+
+        Only the names and numbers that already exist are kept, looked up a chunk at a time.
+        """
+        by_username: dict[str, int | None] = {}
+        by_mobile: dict[str, tuple[int, str]] = {}
+        headers = dataset.headers or []
+        u_col = headers.index("username") if "username" in headers else None
+        m_col = headers.index("mobile") if "mobile" in headers else None
+        usernames, mobiles = [], []
+
+        def flush():
+            if usernames:
+                rows = User.objects.filter(username__in=usernames).values_list(
+                    "username", "customer__pk"
+                )
+                by_username.update(rows)
+            if mobiles:
+                rows = Customer.objects.filter(mobile__in=mobiles).values_list(
+                    "mobile", "pk", "user__username"
+                )
+                by_mobile.update((mobile, (pk, name)) for mobile, pk, name in rows)
+            usernames.clear()
+            mobiles.clear()
+
+        for row in dataset:
+            if u_col is not None and (username := _text(row[u_col])):
+                usernames.append(username)
+            if m_col is not None:
+                try:
+                    mobiles.append(normalize_mobile(_text(row[m_col])))
+                except InvalidMobile:
+                    pass
+            if len(usernames) >= LOOKUP_CHUNK or len(mobiles) >= LOOKUP_CHUNK:
+                flush()
+        flush()
+        return by_username, by_mobile
+
+    # -- import: one row ---------------------------------------------------------------------
+
+    def before_import_row(self, row, **kwargs):
+        """Parse and check the whole row; raise every error at once, keyed by column."""
+        number = kwargs.get("row_number")
+        errors: dict[str, list[str]] = {}
+        values = self._parse(row, errors)
+        self._check_duplicates(values, number, errors)
+        existing_id = self._resolve_existing(values, errors)
+        if errors:
+            self._row = None
+            raise ValidationError({column: messages for column, messages in errors.items()})
+        self._row = (values, existing_id)
+
+    def _parse(self, row, errors) -> dict:
+        values = {column: _text(row.get(column)) for column in COLUMNS if column in row}
+        username = values.get("username", "")
+        if not username:
+            errors.setdefault("username", []).append(str(REQUIRED))
+        elif len(username) > 150 or not _username_ok(username):
+            errors.setdefault("username", []).append(str(USERNAME_INVALID))
+        if "name" in values and len(values["name"]) > 100:
+            errors.setdefault("name", []).append(str(NAME_TOO_LONG))
+        if "mobile" in values:
+            try:
+                values["mobile"] = normalize_mobile(values["mobile"])
+            except InvalidMobile:
+                errors.setdefault("mobile", []).append(str(INVALID_MOBILE))
+                values["mobile"] = None
+        if "level" in values:
+            level = self._levels.get(values["level"])
+            if level is None:
+                message = LEVEL_UNKNOWN % {"level": values["level"] or "''"}
+                errors.setdefault("level", []).append(message)
+            elif not level.is_active:
+                errors.setdefault("level", []).append(LEVEL_INACTIVE % {"level": level.name})
+            values["level"] = level
+        if "account_manager" in values:
+            manager_name = values["account_manager"]
+            manager = self._managers.get(manager_name) if manager_name else None
+            if manager_name and manager is None:
+                message = MANAGER_UNKNOWN % {"username": manager_name}
+                errors.setdefault("account_manager", []).append(message)
+            values["account_manager"] = manager
+        if "active" in values:
+            word = values["active"].lower()
+            if word in TRUE_WORDS or word == "":
+                values["active"] = True if word else None
+            elif word in FALSE_WORDS:
+                values["active"] = False
+            else:
+                errors.setdefault("active", []).append(str(ACTIVE_INVALID))
+        return values
+
+    def _check_duplicates(self, values, number, errors) -> None:
+        for column, seen in (("username", self._seen_usernames), ("mobile", self._seen_mobiles)):
+            value = values.get(column)
+            if not value:
+                continue
+            if value in seen:
+                message = DUPLICATE_IN_FILE % {"value": value, "row": seen[value]}
+                errors.setdefault(column, []).append(message)
+            else:
+                seen[value] = number
+
+    def _resolve_existing(self, values, errors) -> int | None:
+        """The id of the customer this row updates (by username, else mobile), or None."""
+        username, mobile = values.get("username"), values.get("mobile")
+        by_username = self._by_username.get(username, 0) if username else 0
+        if by_username is None:  # a user that is not a customer (staff)
+            errors.setdefault("username", []).append(NOT_A_CUSTOMER % {"username": username})
+            return None
+        owner = self._by_mobile.get(mobile) if mobile else None
+        if by_username and owner and owner[0] != by_username:
+            message = OTHER_CUSTOMERS_MOBILE % {"mobile": mobile, "username": owner[1]}
+            errors.setdefault("mobile", []).append(message)
+            return None
+        existing = by_username or (owner[0] if owner else None)
+        if existing is None:
+            for column in ("name", "mobile", "level"):
+                if not values.get(column) and column not in errors:
+                    errors.setdefault(column, []).append(str(REQUIRED))
+        return existing
+
+    def get_or_init_instance(self, instance_loader, row):
+        """The customer found by username or mobile, or a new one with an unsaved user."""
+        values, existing_id = self._row
+        if existing_id is not None:
+            customer = Customer.objects.select_related("user", "level", "account_manager").get(
+                pk=existing_id
+            )
+            return customer, False
+        user = User(username=values["username"], is_staff=False, password=make_password(None))
+        return Customer(user=user, is_active=True), True
+
+    def import_instance(self, instance, row, **kwargs):
+        """Apply the parsed row to the customer (and its user)."""
+        values, _existing = self._row
+        if instance.pk is not None:
+            self._pending_previous[instance.pk] = instance.account_manager_id
+        instance.user.username = values["username"]
+        for column in ("name", "mobile", "level"):
+            if values.get(column):
+                setattr(instance, column, values[column])
+        if "account_manager" in values:
+            instance.account_manager = values["account_manager"]
+        if values.get("active") is not None:
+            instance.is_active = values["active"]
+        instance.user.is_active = instance.is_active
+
+    def after_import_row(self, row, row_result, **kwargs):
+        """In the preview, show the row as it will be saved (the library's diff is off)."""
+        if kwargs.get("dry_run") and self._row is not None:
+            values, _existing = self._row
+            level, manager = values.get("level"), values.get("account_manager")
+            active = values.get("active")
+            row_result.diff = [
+                values.get("username", ""),
+                values.get("name", ""),
+                values.get("mobile") or "",
+                level.name if level is not None else "",
+                manager.get_username() if manager is not None else "",
+                "" if active is None else (_("yes") if active else _("no")),
+            ]
+
+    # -- import: bulk writes -----------------------------------------------------------------
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """Create a batch through the customers service (users, rows, manager permissions)."""
+        if self.create_instances and (using_transactions or not dry_run):
+            try:
+                customers_bulk_create(customers=list(self.create_instances))
+            except DatabaseError as exc:  # a concurrent duplicate: reported, all rolled back
+                self.handle_import_error(result, exc, raise_errors)
+            finally:
+                self.create_instances.clear()
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """Update a batch through the customers service, moving manager permissions."""
+        if self.update_instances and (using_transactions or not dry_run):
+            try:
+                customers_bulk_update(
+                    customers=list(self.update_instances),
+                    previous_managers=self._pending_previous,
+                )
+            except DatabaseError as exc:
+                self.handle_import_error(result, exc, raise_errors)
+            finally:
+                self.update_instances.clear()
+                self._pending_previous = {}
+
+
+_username_validator = UnicodeUsernameValidator()
+
+
+def _username_ok(username: str) -> bool:
+    try:
+        _username_validator(username)
+    except ValidationError:
+        return False
+    return True
