@@ -247,8 +247,36 @@ JAZZMIN_SETTINGS = {
     "show_ui_builder": False,
     "navigation_expanded": True,
     "hide_apps": [],
-    "order_with_respect_to": ["customers", "wallet", "orders", "auth"],
+    # Reached through their parents: an account from its customer, events and price tiers from
+    # their order and service.
+    "hide_models": ["wallet.account", "orders.orderevent", "orders.pricetier"],
+    # Menus follow permissions: Django drops models the user may not view, and each custom
+    # link below names the permission it needs.
+    "order_with_respect_to": [
+        "customers",
+        "customers.customer",
+        "customers.level",
+        "wallet",
+        "wallet.entry",
+        "orders",
+        "orders.order",
+        "orders.service",
+        "orders.agent",
+        "auth",
+    ],
     "icons": {
+        "customers": "fas fa-address-book",
+        "customers.customer": "fas fa-user-tie",
+        "customers.level": "fas fa-layer-group",
+        "wallet": "fas fa-wallet",
+        "wallet.account": "fas fa-piggy-bank",
+        "wallet.entry": "fas fa-receipt",
+        "orders": "fas fa-shopping-cart",
+        "orders.order": "fas fa-file-invoice",
+        "orders.service": "fas fa-concierge-bell",
+        "orders.pricetier": "fas fa-tags",
+        "orders.orderevent": "fas fa-history",
+        "orders.agent": "fas fa-robot",
         "auth": "fas fa-users-cog",
         "auth.user": "fas fa-user",
         "auth.Group": "fas fa-users",
@@ -256,10 +284,56 @@ JAZZMIN_SETTINGS = {
         "axes.AccessLog": "fas fa-list",
         "axes.AccessFailureLog": "fas fa-user-times",
     },
-    "custom_links": {},
+    "default_icon_parents": "fas fa-folder",
+    "default_icon_children": "fas fa-circle",
+    "custom_links": {
+        "customers": [
+            {
+                "name": _("Import customers"),
+                "url": "admin:customers_customer_import",
+                "icon": "fas fa-file-import",
+                "permissions": ["customers.import_customer"],
+            },
+            {
+                "name": _("New customer"),
+                "url": "admin:customers_customer_add",
+                "icon": "fas fa-user-plus",
+                "permissions": ["customers.add_customer"],
+            },
+        ],
+        "orders": [
+            {
+                "name": _("Place an order for a customer"),
+                "url": "admin:orders_order_place",
+                "icon": "fas fa-cart-plus",
+                "permissions": ["orders.place_order"],
+            },
+        ],
+    },
     "changeform_format": "horizontal_tabs",
 }
 JAZZMIN_UI_TWEAKS = {"theme": "default", "navbar": "navbar-white navbar-light"}
+
+# ---------------------------------------------------------------------------------------------
+# Import/export (django-import-export): customers' CSV/XLSX files
+# ---------------------------------------------------------------------------------------------
+
+# Each import runs in one transaction: a failing row (or batch) rolls the whole file back.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+# Import and export have their own permissions: customers.import_customer / export_customer.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+# Formulas are escaped by the resources themselves (core.exports.escape_formula covers = + - @
+# tab CR; the library's own option strips only a leading =).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+# The uploaded file waits for the confirm step in the cache when Redis is shared by every
+# node, else in a temporary folder (one machine).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = (
+    "import_export.tmp_storages.CacheStorage"
+    if REDIS_URL
+    else "import_export.tmp_storages.TempFolderStorage"
+)
+IMPORT_EXPORT_CHUNK_SIZE = 2000
 
 # ---------------------------------------------------------------------------------------------
 # Logging
