@@ -172,3 +172,19 @@ def test_change_password(portal_client, customer):
     assert portal_client.get(DASHBOARD).status_code == 200  # still logged in
     customer.user.refresh_from_db()
     assert customer.user.check_password("Brand-new-pw-2026")
+
+
+def test_sms_only_customer_sets_a_first_password(client, level):
+    from customers.tests.factories import make_customer
+
+    customer = make_customer(username="smsonly", level=level, password=None)
+    client.force_login(customer.user)
+    url = reverse("portal:password_change")
+    page = client.get(url)
+    assert "old_password" not in page.context["form"].fields
+    response = client.post(
+        url, {"new_password1": "First-pw-for-2026", "new_password2": "First-pw-for-2026"}
+    )
+    assert response["Location"] == DASHBOARD
+    client.logout()
+    assert post_login(client, "smsonly", password="First-pw-for-2026").status_code == 302

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -137,13 +137,15 @@ def logout_view(request):
 @sensitive_post_parameters()
 @portal_login_required
 def password_change_view(request):
-    """Change the password; the session stays logged in."""
-    form = PasswordChangeForm(request.user, request.POST or None)
+    """Change the password (or set a first one after SMS logins); the session stays logged in."""
+    user = request.customer.user
+    form_class = PasswordChangeForm if user.has_usable_password() else SetPasswordForm
+    form = form_class(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         customer_set_password(
             customer=request.customer, password=form.cleaned_data["new_password1"]
         )
-        update_session_auth_hash(request, request.customer.user)
+        update_session_auth_hash(request, user)
         messages.success(request, PASSWORD_CHANGED)
         return redirect("portal:dashboard")
     return render(request, "portal/password_change.html", {"form": form})
