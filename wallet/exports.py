@@ -56,10 +56,12 @@ def export_rows(queryset: QuerySet[Entry], batch: int = BATCH) -> Iterator[list]
     """The queryset's entries, newest first, as lists of cell values, in bounded batches."""
     kinds = dict(Entry.Kind.choices)
     base = queryset.order_by("-id").values_list(*FIELDS)
-    last_id = None
+    # Always a range on the primary key, the first batch too: without it MySQL may drive the
+    # join from the accounts and sort the whole ledger before returning 2,000 rows.
+    top = Entry.objects.using(queryset.db).order_by("-id").values_list("id", flat=True).first()
+    last_id = (top or 0) + 1
     while True:
-        chunk = base if last_id is None else base.filter(id__lt=last_id)
-        rows = list(chunk[:batch])
+        rows = list(base.filter(id__lt=last_id)[:batch])
         for row in rows:
             (pk, created, username, name, kind, amount, after, order, operator, memo, key) = row
             yield [
