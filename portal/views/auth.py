@@ -109,6 +109,7 @@ def _sms_page(request) -> str:
 
 
 @never_cache
+@sensitive_post_parameters("code")
 @require_POST
 def sms_login_view(request):
     """Log in with the mobile and the code sent to it."""
