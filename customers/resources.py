@@ -3,7 +3,9 @@
 Columns: username, name, mobile, level (by name), account_manager (by username), active.
 Every row is checked before anything is written: one invalid row refuses the whole file (the
 admin shows each error by row number and column). A row whose username or mobile belongs to
-an existing customer updates that customer. Rows are written in bulk, a batch at a time,
+an existing customer updates that customer (by mobile: leave the username empty, or give the
+same customer's; a new username with another customer's mobile is refused, never a rename).
+Rows are written in bulk, a batch at a time,
 through ``customers.services.customers_bulk_create`` / ``customers_bulk_update``.
 """
 
@@ -206,11 +208,11 @@ class CustomerResource(resources.ModelResource):
         self._row = (values, existing_id)
 
     def _parse(self, row, errors) -> dict:
+        # An empty cell is no value: a new customer gets the default, an update keeps its own.
         values = {column: _text(row.get(column)) for column in COLUMNS if column in row}
+        values = {column: value for column, value in values.items() if value}
         username = values.get("username", "")
-        if not username:
-            errors.setdefault("username", []).append(str(REQUIRED))
-        elif len(username) > 150 or not _username_ok(username):
+        if username and (len(username) > 150 or not _username_ok(username)):
             errors.setdefault("username", []).append(str(USERNAME_INVALID))
         if "name" in values and len(values["name"]) > 100:
             errors.setdefault("name", []).append(str(NAME_TOO_LONG))
@@ -223,22 +225,22 @@ class CustomerResource(resources.ModelResource):
         if "level" in values:
             level = self._levels.get(values["level"])
             if level is None:
-                message = LEVEL_UNKNOWN % {"level": values["level"] or "''"}
+                message = LEVEL_UNKNOWN % {"level": values["level"]}
                 errors.setdefault("level", []).append(message)
             elif not level.is_active:
                 errors.setdefault("level", []).append(LEVEL_INACTIVE % {"level": level.name})
             values["level"] = level
         if "account_manager" in values:
             manager_name = values["account_manager"]
-            manager = self._managers.get(manager_name) if manager_name else None
-            if manager_name and manager is None:
+            manager = self._managers.get(manager_name)
+            if manager is None:
                 message = MANAGER_UNKNOWN % {"username": manager_name}
                 errors.setdefault("account_manager", []).append(message)
             values["account_manager"] = manager
         if "active" in values:
             word = values["active"].lower()
-            if word in TRUE_WORDS or word == "":
-                values["active"] = True if word else None
+            if word in TRUE_WORDS:
+                values["active"] = True
             elif word in FALSE_WORDS:
                 values["active"] = False
             else:
@@ -257,23 +259,31 @@ class CustomerResource(resources.ModelResource):
                 seen[value] = number
 
     def _resolve_existing(self, values, errors) -> int | None:
-        """The id of the customer this row updates (by username, else mobile), or None."""
+        """The id of the customer this row updates, or None for a new customer.
+
+        A row names its customer by username, or by mobile with the username left empty; when
+        it gives both, they must belong to the same customer (a new username with another
+        customer's mobile is refused, never a rename).
+        """
         username, mobile = values.get("username"), values.get("mobile")
         by_username = self._by_username.get(username, 0) if username else 0
         if by_username is None:  # a user that is not a customer (staff)
             errors.setdefault("username", []).append(NOT_A_CUSTOMER % {"username": username})
             return None
         owner = self._by_mobile.get(mobile) if mobile else None
-        if by_username and owner and owner[0] != by_username:
+        if username and owner and owner[0] != by_username:
             message = OTHER_CUSTOMERS_MOBILE % {"mobile": mobile, "username": owner[1]}
             errors.setdefault("mobile", []).append(message)
             return None
-        existing = by_username or (owner[0] if owner else None)
-        if existing is None:
-            for column in ("name", "mobile", "level"):
-                if not values.get(column) and column not in errors:
-                    errors.setdefault(column, []).append(str(REQUIRED))
-        return existing
+        if by_username:
+            return by_username
+        if owner:
+            values["username"] = owner[1]
+            return owner[0]
+        for column in ("username", "name", "mobile", "level"):
+            if not values.get(column) and column not in errors:
+                errors.setdefault(column, []).append(str(REQUIRED))
+        return None
 
     def get_or_init_instance(self, instance_loader, row):
         """The customer found by username or mobile, or a new one with an unsaved user."""
