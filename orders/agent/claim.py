@@ -31,6 +31,7 @@ PRIMARY = "default"
 Status = Order.Status
 
 CANDIDATE_SLACK = 20
+LOCK_ROUNDS = 3
 GAVE_UP = gettext_noop("Gave up after %(attempts)d attempts. Last error: %(error)s")
 
 
@@ -97,17 +98,23 @@ def _lock_due(now, limit: int, prefer: Sequence[str]) -> list[Order]:
     picked: list[Order] = []
 
     def take(queryset: QuerySet) -> None:
-        room = limit - len(picked)
-        if room <= 0:
-            return
-        if picked:
-            queryset = queryset.exclude(pk__in=[o.pk for o in picked])
-        # A few more candidates than needed: rows other agents lock meanwhile are skipped.
-        candidates = list(queryset.values_list("pk", flat=True)[: room + CANDIDATE_SLACK])
-        if candidates:
-            locked = _locking(orders.filter(pk__in=candidates).order_by("pk"))[:room]
-            # Re-checked under the lock: a candidate may have been claimed or cancelled since.
+        seen = [o.pk for o in picked]
+        for _round in range(LOCK_ROUNDS):
+            room = limit - len(picked)
+            if room <= 0:
+                return
+            # A few more candidates than needed: rows other agents lock meanwhile are skipped.
+            rest = queryset.exclude(pk__in=seen) if seen else queryset
+            candidates = list(rest.values_list("pk", flat=True)[: room + CANDIDATE_SLACK])
+            if not candidates:
+                return
+            locked = list(_locking(orders.filter(pk__in=candidates).order_by("pk"))[:room])
+            # Re-checked under the lock: a candidate may have been claimed or cancelled since
+            # it was read; then look further down the queue.
             picked.extend(o for o in locked if _is_due(o, now))
+            seen.extend(o.pk for o in locked)
+            if len(locked) == room and all(_is_due(o, now) for o in locked):
+                return
 
     if prefer:
         take(orders.filter(pending_due(now), number__in=list(prefer)).order_by("created_at", "id"))
