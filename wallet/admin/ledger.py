@@ -17,8 +17,8 @@ from wallet.admin.filters import CustomerFilter, OperatorFilter, account_ids, cu
 from wallet.exports import XLSX_MAX_ROWS, ledger_csv_response, ledger_xlsx_response
 from wallet.models import Account, Entry
 
-# Above this many rows (the database's estimate), an unfiltered list shows no totals.
-TOTALS_MAX_UNFILTERED_ROWS = 500_000
+# Above this many ledger rows (the database's estimate), totals need a narrower filter.
+TOTALS_MAX_ROWS = 500_000
 # An order number is 21 digits; a typed prefix this long is searched as one.
 ORDER_NUMBER_MIN_PREFIX = 8
 TOO_MANY_FOR_XLSX = _("More than %(max)s entries: narrow the filters or export CSV.")
@@ -154,10 +154,16 @@ class EntryAdmin(admin.ModelAdmin):
         return response
 
     def _totals(self, changelist) -> dict | None:
-        filtered = changelist.has_active_filters or bool(changelist.query)
-        if not filtered:
+        """Credits, debits and net of the filtered entries, when that is cheap enough.
+
+        Always below the paginator's count cap (the count is exact and small); above it only
+        while the whole ledger is small, so a broad filter on a huge ledger never sums
+        millions of rows on every page view.
+        """
+        cap = getattr(changelist.paginator, "cap", None)
+        if cap is None or changelist.result_count >= cap:
             estimate = estimated_table_rows(Entry)
-            if estimate is not None and estimate > TOTALS_MAX_UNFILTERED_ROWS:
+            if estimate is not None and estimate > TOTALS_MAX_ROWS:
                 return None
         sums = changelist.queryset.order_by().aggregate(
             count=Count("id"),
