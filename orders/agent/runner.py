@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils.translation import gettext, gettext_noop
 
 from orders.agent import conf
@@ -28,6 +28,7 @@ from orders.agent.worker import TERMINAL_OUTCOMES, order_release_now, run_claim
 
 logger = logging.getLogger(__name__)
 
+WAKE_BATCH = 100
 SHUTDOWN_RELEASE = gettext_noop("Released: the agent is shutting down.")
 
 
@@ -122,7 +123,10 @@ class Runner:
             self._stopping.set()
             keeper.join(timeout=5)
             self._restore_signals(previous)
-            agent_stopped(name=self.name, processed=self.stats.finished)
+            try:
+                agent_stopped(name=self.name, processed=self.stats.finished)
+            except DatabaseError:
+                logger.warning("agent %s: could not record the stop", self.name, exc_info=True)
             logger.info("agent %s stopped: %s", self.name, self.stats.summary())
         return self.stats
 
@@ -133,7 +137,15 @@ class Runner:
             batch = None
             if free > 0:
                 prefer, self._woken = self._woken, []
-                batch = claim_due(agent=self.name, limit=free, prefer=prefer)
+                try:
+                    batch = claim_due(agent=self.name, limit=free, prefer=prefer)
+                except DatabaseError:
+                    if self.once:
+                        raise  # cron runs again; a non-zero exit says this one failed
+                    # A long-running agent outlives a database restart: log, wait, retry.
+                    logger.exception("agent %s: could not claim; retrying", self.name)
+                    self._stopping.wait(self.poll_interval or 1)
+                    continue
                 for order in batch.gave_up:
                     self._count(order.number, "failed", order.last_error)
                 for claim in batch.claims:
@@ -246,7 +258,16 @@ class Runner:
                 self._redis_down = False
             if item:
                 self._woken.append(item[1].decode())
+                self._woken.extend(self._drain(client))
                 return
+
+    def _drain(self, client) -> list[str]:
+        """Take the other waiting wake-ups too: one claim pass serves them all."""
+        try:
+            more = client.rpop(wake_key(), WAKE_BATCH) or []
+        except Exception:  # noqa: BLE001 - Redis < 6.2 has no RPOP count; one at a time then
+            return []
+        return [number.decode() for number in more]
 
     # -- heartbeat and leases ----------------------------------------------------------------
 

@@ -6,6 +6,8 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
+WAKE_LIST_MAX = 10_000  # wake-ups kept while no agent takes them; the database has the rest
+
 
 def wake_key() -> str:
     """The Redis list agents block on."""
@@ -29,7 +31,11 @@ def wake(order_numbers: list[str]) -> bool:
     if connection is None:
         return False
     try:
-        connection.lpush(wake_key(), *order_numbers)
+        # Bounded: with no agent running the list would otherwise grow with every order.
+        pipeline = connection.pipeline(transaction=False)
+        pipeline.lpush(wake_key(), *order_numbers)
+        pipeline.ltrim(wake_key(), 0, WAKE_LIST_MAX - 1)
+        pipeline.execute()
     except Exception:  # noqa: BLE001 - a lost wake-up only delays an order until the next poll
         logger.warning("could not wake the agents through Redis", exc_info=True)
         return False
