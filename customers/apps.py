@@ -3,8 +3,8 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def sync_roles_after_migrate(sender, app_config, using, apps, plan=None, **kwargs):
-    """Apply the staff roles once per migrate: when the last app with models has migrated."""
+def sync_roles_after_migrate(sender, app_config, using="default", plan=None, **kwargs):
+    """Apply the staff roles once per migrate (or flush): when the last app with models is done."""
     from django.apps import apps as global_apps
 
     from customers.roles import sync_roles

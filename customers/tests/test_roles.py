@@ -1,0 +1,80 @@
+"""sync_roles: exactly the four groups, exactly their permissions, idempotent, readable errors."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import CommandError, call_command
+
+from customers import roles
+from customers.roles import ROLES, Role, sync_roles
+
+pytestmark = pytest.mark.django_db
+
+
+def perms(group_name: str) -> set[str]:
+    group = Group.objects.get(name=group_name)
+    return {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in group.permissions.select_related("content_type")
+    }
+
+
+def test_migrate_already_created_the_roles():
+    # The test database was built by migrate, whose post_migrate ran sync_roles.
+    assert set(Group.objects.values_list("name", flat=True)) >= {"管理员", "财务", "客户经理", "客服"}
+
+
+def test_sync_is_idempotent_and_restores_drift(capsys):
+    call_command("sync_roles")
+    first = {role.name: perms(role.name) for role in ROLES}
+    finance = Group.objects.get(name="财务")
+    finance.permissions.add(Permission.objects.get(codename="delete_customer"))
+    call_command("sync_roles")
+    assert {role.name: perms(role.name) for role in ROLES} == first
+    assert "管理员" in capsys.readouterr().out
+
+
+def test_role_permissions_are_exactly_the_issue_s():
+    sync_roles()
+    business = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Permission.objects.filter(
+            content_type__app_label__in=["customers", "wallet", "orders"]
+        ).select_related("content_type")
+    }
+    assert perms("管理员") == business | {"auth.view_user"}
+    for codename in (
+        "customers.recharge_balance",
+        "customers.deduct_balance",
+        "customers.import_customer",
+        "customers.export_customer",
+        "customers.manage_all_customers",
+        "wallet.export_entry",
+        "orders.cancel_order",
+        "orders.place_order",
+        "orders.run_order",
+        "orders.export_order",
+    ):
+        assert codename in perms("管理员")
+    assert perms("客户经理") == {
+        "customers.add_customer",
+        "customers.view_level",
+        "orders.view_order",
+        "orders.place_order",
+        "orders.view_service",
+        "orders.view_pricetier",
+    }
+    assert "customers.view_customer" not in perms("客户经理")  # object permissions only
+    assert not {"customers.recharge_balance", "customers.deduct_balance"} & perms("客服")
+    assert {"customers.recharge_balance", "customers.deduct_balance"} <= perms("财务")
+    assert "customers.import_customer" not in perms("财务")
+
+
+def test_a_missing_codename_fails_with_one_readable_line(monkeypatch):
+    broken = (*ROLES, Role("测试", "test", ("orders.fly_order", "customers.view_customer")))
+    monkeypatch.setattr(roles, "ROLES", broken)
+    with pytest.raises(CommandError) as excinfo:
+        call_command("sync_roles")
+    message = str(excinfo.value)
+    assert "orders.fly_order" in message and "测试" in message
+    assert "\n" not in message
+    assert not Group.objects.filter(name="测试").exists()
