@@ -26,11 +26,14 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.db.models import Sum  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 from customers.models import Customer, Level  # noqa: E402
 from wallet.audit import audit_chain, audit_drifts  # noqa: E402
-from wallet.exports import export_rows  # noqa: E402
+from wallet.exports import FIELDS, export_rows  # noqa: E402
 from wallet.models import Account, Entry  # noqa: E402
 
 
@@ -121,16 +124,40 @@ def main() -> None:
     print(f"baseline: 2 queries per account:     {naive * 1000:9.1f} ms")
     print(f"ratio baseline / aggregate:          {naive / aggregate:9.1f}x")
 
-    tracemalloc.start()
     start = time.perf_counter()
     rows = sum(1 for _ in export_rows(Entry.objects.all()))
     elapsed = time.perf_counter() - start
+    streamed = peak_memory(lambda: sum(1 for _ in export_rows(Entry.objects.all())))
+    buffered = peak_memory(lambda: len(list(Entry.objects.values_list(*FIELDS))))
+    print(f"export: {rows} rows in {elapsed:.2f} s ({rows / elapsed:,.0f} rows/s)")
+    print(f"export peak Python memory, keyset batches:   {streamed / 1e6:7.1f} MB")
+    print(f"baseline: the whole result in one list:      {buffered / 1e6:7.1f} MB")
+    print(f"ratio baseline / streamed:                   {buffered / streamed:7.1f}x")
+
+    client = Client()
+    client.force_login(
+        get_user_model().objects.get_or_create(
+            username="bench-root", defaults={"is_staff": True, "is_superuser": True}
+        )[0]
+    )
+    url = reverse("admin:wallet_entry_changelist")
+    page = timed(lambda: client.get(url, {"kind__exact": "deduct"}), args.runs)
+    raw_sql = (
+        f"SELECT * FROM {Entry._meta.db_table} WHERE kind = 'deduct' "  # noqa: S608
+        "ORDER BY created_at DESC, id DESC LIMIT 50"
+    )
+    raw = timed(lambda: connection.cursor().execute(raw_sql), args.runs)
+    print(f"ledger page (kind filter, whole page):       {page * 1000:7.1f} ms")
+    print(f"baseline: its 50 rows as raw SQL:            {raw * 1000:7.1f} ms")
+    print(f"ratio page / raw rows:                       {page / raw:7.1f}x")
+
+
+def peak_memory(func) -> int:
+    tracemalloc.start()
+    func()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(
-        f"CSV export rows: {rows} in {elapsed:.2f} s ({rows / elapsed:,.0f} rows/s), "
-        f"peak Python memory {peak / 1e6:.1f} MB"
-    )
+    return peak
 
 
 if __name__ == "__main__":
