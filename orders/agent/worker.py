@@ -76,6 +76,12 @@ def _check(result, order: Order, name: str) -> None:
         raise InvalidResult(
             INVALID_RESULT.format(name=name, problem=f"delivered {delivered!r} of {order.quantity}")
         )
+    # Contradictions are not guessed at: refunding delivered work, or keeping money for nothing.
+    if (result.outcome == Outcome.FAILED and delivered) or (
+        result.outcome == Outcome.PARTIAL and not delivered
+    ):
+        problem = f"{result.outcome} with {delivered} of {order.quantity} delivered"
+        raise InvalidResult(INVALID_RESULT.format(name=name, problem=problem))
 
 
 def _holds_lease(order: Order, agent: str, poll_token=None) -> bool:

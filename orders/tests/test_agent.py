@@ -325,3 +325,23 @@ def test_order_events_name_the_agent():
     order = place(customer, quantity=1)
     run_once()
     assert OrderEvent.objects.filter(order=order, agent="t1").count() == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        FulfilmentResult(outcome=Outcome.FAILED, delivered_quantity=2),
+        FulfilmentResult(outcome=Outcome.PARTIAL, delivered_quantity=0),
+        FulfilmentResult(outcome=Outcome.PARTIAL, delivered_quantity=11),
+        "not a result",
+    ],
+)
+def test_a_contradictory_result_is_not_guessed_at_the_order_is_released(answer):
+    customer = funded_customer(balance="50.00")
+    order = place(customer, quantity=10)
+    locmem.script(order.number, answer)
+    out = run_once()
+    order.refresh_from_db()
+    assert order.status == Status.PENDING and "InvalidResult" in order.last_error
+    assert f"{order.number} released" in out
+    assert_money_right(customer, "40.00")
