@@ -10,10 +10,15 @@ from decimal import Decimal
 
 from django.db import connections
 from django.db.models import Count, Sum
+from django.utils.translation import gettext_lazy as _
 
 from wallet.models import Account, Entry
 
 PRIMARY = "default"
+
+SUM_DIFFERS = _("balance != sum of entries")
+LAST_DIFFERS = _("balance != last balance after")
+NEGATIVE = _("negative balance")
 
 
 @dataclass(frozen=True)
@@ -30,11 +35,11 @@ class Drift:
     def problems(self) -> list[str]:
         found = []
         if self.balance != self.entries_sum:
-            found.append("balance != sum(entries)")
+            found.append(str(SUM_DIFFERS))
         if self.last_balance_after is not None and self.last_balance_after != self.balance:
-            found.append("balance != last balance_after")
+            found.append(str(LAST_DIFFERS))
         if self.balance < 0:
-            found.append("negative balance")
+            found.append(str(NEGATIVE))
         return found
 
 

@@ -72,7 +72,7 @@ def test_the_drift_lines_name_the_account_and_the_numbers(db):
     with pytest.raises(CommandError):
         call_command("wallet_audit", stdout=out, stderr=StringIO())
     line = out.getvalue()
-    assert f"customer {bad.pk}" in line and "45.65" in line and "balance != sum(entries)" in line
+    assert f"customer {bad}" in line and "45.65" in line and "balance != sum of entries" in line
 
 
 def test_a_balance_without_entries_drifts(db):

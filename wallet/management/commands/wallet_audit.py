@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from customers.models import Customer
 from wallet.audit import audit_chain, audit_drifts, audit_orphan_entries, audit_totals
 
 
@@ -36,6 +37,12 @@ class Command(BaseCommand):
             step(_("Walking every account's running balance…"))
             broken = audit_chain()
 
+        names = {
+            c.pk: str(c)
+            for c in Customer.objects.filter(
+                pk__in=[d.customer_id for d in drifts[:1000]]
+            ).select_related("user")
+        }
         for drift in drifts:
             self.stdout.write(
                 _(
@@ -44,7 +51,7 @@ class Command(BaseCommand):
                 )
                 % {
                     "account": drift.account_id,
-                    "customer": drift.customer_id,
+                    "customer": names.get(drift.customer_id, drift.customer_id),
                     "balance": drift.balance,
                     "sum": drift.entries_sum,
                     "last": "-" if drift.last_balance_after is None else drift.last_balance_after,
