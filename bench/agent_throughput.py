@@ -151,7 +151,7 @@ def raw_loop(ids: list[int]) -> float:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT id FROM orders_order WHERE status = 'pending' "
-                    "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+                    "ORDER BY created_at, id DESC LIMIT 1 FOR UPDATE SKIP LOCKED"
                 )
                 row = cursor.fetchone()
                 if row is None:

@@ -117,12 +117,26 @@ def _lock_due(now, limit: int, prefer: Sequence[str]) -> list[Order]:
                 return
 
     if prefer:
-        take(orders.filter(pending_due(now), number__in=list(prefer)).order_by("created_at", "id"))
-    # Separate queries keep each one on an index: (status, lease_expires_at) and
-    # (status, created_at); one OR across both would sort every due row to find the oldest.
-    take(orders.filter(running_due(now)).order_by("lease_expires_at", "id"))
-    take(orders.filter(pending_due(now)).order_by("created_at", "id"))
+        take(pending_queue(now).filter(number__in=list(prefer)))
+    take(lease_queue(now))
+    take(pending_queue(now))
     return picked
+
+
+# Separate queues keep each query on an index, (status, lease_expires_at) and
+# (status, -created_at); one OR across both would sort every due row to find the oldest.
+
+
+def lease_queue(now) -> QuerySet:
+    """Running orders whose lease ran out (dead agents, accepted orders due a poll), oldest first."""
+    return Order.objects.using(PRIMARY).filter(running_due(now)).order_by("lease_expires_at", "id")
+
+
+def pending_queue(now) -> QuerySet:
+    """Pending orders past their retry delay, oldest first."""
+    # "-id" as the tie-break lets MariaDB read the (status, -created_at) index backwards with
+    # no filesort; an ascending "id" would sort every pending row on each claim.
+    return Order.objects.using(PRIMARY).filter(pending_due(now)).order_by("created_at", "-id")
 
 
 def claim_due(*, agent: str, limit: int, prefer: Sequence[str] = ()) -> ClaimBatch:

@@ -126,3 +126,15 @@ def test_cancel_racing_claim_has_exactly_one_winner_and_the_money_is_right():
             claimed += 1
     assert cancelled + claimed == 25
     assert_money_right(customer, Decimal("1000.00") - kept)
+
+
+def test_the_queue_queries_read_an_index_in_order_without_sorting():
+    """At millions of pending orders a filesort per claim would be the bottleneck."""
+    from django.utils import timezone
+
+    from orders.agent.claim import lease_queue, pending_queue
+
+    now = timezone.now()
+    for queue in (pending_queue(now), lease_queue(now)):
+        plan = queue.values_list("pk", flat=True)[:21].explain()
+        assert "filesort" not in plan.lower(), plan
