@@ -28,7 +28,9 @@
   }
   function showServiceInfo() {
     document.querySelectorAll(".service-info").forEach(function (el) {
-      el.classList.toggle("d-none", el.dataset.service !== service.value);
+      var chosen = el.dataset.service === service.value;
+      el.classList.toggle("d-none", !chosen);
+      if (chosen) form.elements.target.placeholder = el.dataset.placeholder;
     });
   }
   function refresh() {
