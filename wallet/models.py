@@ -88,6 +88,8 @@ class Entry(models.Model):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         ordering = ["-created_at", "-id"]
+        # Django's internal manager too refuses update() and delete() on entries.
+        base_manager_name = "objects"
         permissions = [("export_entry", _("Can export the ledger"))]
         indexes = [
             models.Index(fields=["account", "-created_at"]),

@@ -100,6 +100,13 @@ def test_entries_cannot_be_changed_or_deleted():
         Entry.objects.filter(pk=entry.pk).update(memo="x")
     with pytest.raises(EntryImmutable):
         Entry.objects.all().delete()
+    with pytest.raises(EntryImmutable):  # Django's internal manager too
+        Entry._base_manager.filter(pk=entry.pk).update(memo="x")
+    with pytest.raises(EntryImmutable):
+        customer.account.entries.all().delete()
+    assert Entry.objects.get(pk=entry.pk).memo == ""
+    with pytest.raises(EntryImmutable):  # last: it spoils the test's transaction
+        Entry.objects.bulk_update([entry], ["memo"])
 
 
 def test_a_refund_needs_the_orders_debit_on_the_same_account():
