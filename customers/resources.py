@@ -9,8 +9,11 @@ Rows are written in bulk, a batch at a time,
 through ``customers.services.customers_bulk_create`` / ``customers_bulk_update``.
 """
 
+import re
+import secrets
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
@@ -47,6 +50,7 @@ HEADER_ALIASES = {
 TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "启用", "有效"}
 FALSE_WORDS = {"0", "false", "no", "n", "f", "否", "停用", "无效"}
 LOOKUP_CHUNK = 1000
+INVALID = object()  # a mobile that could not be parsed
 
 REQUIRED = gettext_lazy("This column is required.")
 USERNAME_INVALID = gettext_lazy(
@@ -152,54 +156,51 @@ class CustomerResource(resources.ModelResource):
         self._seen_usernames: dict[str, int] = {}
         self._seen_mobiles: dict[str, int] = {}
         self._pending_previous: dict[int, int | None] = {}
-        self._by_username, self._by_mobile = self._existing(dataset)
+        self._dataset = dataset
+        self._chunk_end = 0
+        self._mobiles: dict[int, str | None] = {}
+        self._by_username: dict[str, int | None] = {}
+        self._by_mobile: dict[str, tuple[int, str]] = {}
 
-    def _existing(self, dataset) -> tuple[dict[str, int | None], dict[str, tuple[int, str]]]:
-        """{username: customer id or None for a non-customer user}, {mobile: (id, username)}.
+    def _load_chunk(self, first: int) -> None:
+        """Look ahead LOOKUP_CHUNK rows from row ``first``: normalise their mobiles once and
+        find which usernames and mobiles already exist, in two queries.
 
-        Only the names and numbers that already exist are kept, looked up a chunk at a time.
+        Only one chunk is held at a time, so memory does not grow with the file.
         """
-        by_username: dict[str, int | None] = {}
-        by_mobile: dict[str, tuple[int, str]] = {}
-        headers = dataset.headers or []
+        headers = self._dataset.headers or []
         u_col = headers.index("username") if "username" in headers else None
         m_col = headers.index("mobile") if "mobile" in headers else None
-        usernames, mobiles = [], []
-
-        def flush():
-            if usernames:
-                rows = User.objects.filter(username__in=usernames).values_list(
-                    "username", "customer__pk"
-                )
-                by_username.update(rows)
-            if mobiles:
-                rows = Customer.objects.filter(mobile__in=mobiles).values_list(
-                    "mobile", "pk", "user__username"
-                )
-                by_mobile.update((mobile, (pk, name)) for mobile, pk, name in rows)
-            usernames.clear()
-            mobiles.clear()
-
-        for row in dataset:
+        last = min(first + LOOKUP_CHUNK - 1, len(self._dataset))
+        self._mobiles, usernames = {}, []
+        for number in range(first, last + 1):
+            row = self._dataset[number - 1]
             if u_col is not None and (username := _text(row[u_col])):
                 usernames.append(username)
-            if m_col is not None:
-                try:
-                    mobiles.append(normalize_mobile(_text(row[m_col])))
-                except InvalidMobile:
-                    pass
-            if len(usernames) >= LOOKUP_CHUNK or len(mobiles) >= LOOKUP_CHUNK:
-                flush()
-        flush()
-        return by_username, by_mobile
+            raw = _text(row[m_col]) if m_col is not None else ""
+            try:
+                self._mobiles[number] = normalize_mobile(raw) if raw else None
+            except InvalidMobile:
+                self._mobiles[number] = INVALID
+        self._by_username = dict(
+            User.objects.filter(username__in=usernames).values_list("username", "customer__pk")
+        )
+        mobiles = [m for m in self._mobiles.values() if m and m is not INVALID]
+        rows = Customer.objects.filter(mobile__in=mobiles).values_list(
+            "mobile", "pk", "user__username"
+        )
+        self._by_mobile = {mobile: (pk, name) for mobile, pk, name in rows}
+        self._chunk_end = last
 
     # -- import: one row ---------------------------------------------------------------------
 
     def before_import_row(self, row, **kwargs):
         """Parse and check the whole row; raise every error at once, keyed by column."""
         number = kwargs.get("row_number")
+        if number > self._chunk_end:
+            self._load_chunk(number)
         errors: dict[str, list[str]] = {}
-        values = self._parse(row, errors)
+        values = self._parse(row, errors, self._mobiles.get(number))
         self._check_duplicates(values, number, errors)
         existing_id = self._resolve_existing(values, errors)
         if errors:
@@ -207,7 +208,7 @@ class CustomerResource(resources.ModelResource):
             raise ValidationError({column: messages for column, messages in errors.items()})
         self._row = (values, existing_id)
 
-    def _parse(self, row, errors) -> dict:
+    def _parse(self, row, errors, mobile) -> dict:
         # An empty cell is no value: a new customer gets the default, an update keeps its own.
         values = {column: _text(row.get(column)) for column in COLUMNS if column in row}
         values = {column: value for column, value in values.items() if value}
@@ -216,12 +217,12 @@ class CustomerResource(resources.ModelResource):
             errors.setdefault("username", []).append(str(USERNAME_INVALID))
         if "name" in values and len(values["name"]) > 100:
             errors.setdefault("name", []).append(str(NAME_TOO_LONG))
-        if "mobile" in values:
-            try:
-                values["mobile"] = normalize_mobile(values["mobile"])
-            except InvalidMobile:
+        if "mobile" in values:  # normalised by _load_chunk
+            if mobile is INVALID or mobile is None:
                 errors.setdefault("mobile", []).append(str(INVALID_MOBILE))
                 values["mobile"] = None
+            else:
+                values["mobile"] = mobile
         if "level" in values:
             level = self._levels.get(values["level"])
             if level is None:
@@ -293,7 +294,9 @@ class CustomerResource(resources.ModelResource):
                 pk=existing_id
             )
             return customer, False
-        user = User(username=values["username"], is_staff=False, password=make_password(None))
+        # Unusable, like make_password(None), without its 40 random.choice calls per row.
+        password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+        user = User(username=values["username"], is_staff=False, password=password)
         return Customer(user=user, is_active=True), True
 
     def import_instance(self, instance, row, **kwargs):
@@ -353,12 +356,10 @@ class CustomerResource(resources.ModelResource):
                 self._pending_previous = {}
 
 
-_username_validator = UnicodeUsernameValidator()
+# Django's UnicodeUsernameValidator pattern, compiled once (the validator's lazy regex costs
+# more than the rest of a row's checks).
+USERNAME_PATTERN = re.compile(UnicodeUsernameValidator.regex, UnicodeUsernameValidator.flags)
 
 
 def _username_ok(username: str) -> bool:
-    try:
-        _username_validator(username)
-    except ValidationError:
-        return False
-    return True
+    return USERNAME_PATTERN.match(username) is not None

@@ -1,0 +1,157 @@
+"""Benchmark: importing customers through the admin's resource, against a plain bulk_create.
+
+    DATABASE_URL=sqlite:////tmp/bench_customers.sqlite3 \\
+        .venv/bin/python bench/import_customers.py [--rows 100000]
+    DATABASE_URL=mysql://root@127.0.0.1:3306/orderplatform_a \\
+        .venv/bin/python bench/import_customers.py [--rows 100000]
+
+Migrates the database, generates N customer rows as a CSV (the file an administrator would
+upload), then in the same run measures:
+
+1. the preview (a dry run: every row checked, written and rolled back),
+2. the confirmed import (the same file, through ``customers.resources.CustomerResource``,
+   exactly what the admin calls),
+3. a plain ``bulk_create`` of the same users and customers (no checks, no permissions),
+
+and prints rows per second for each, the ratio import/bulk_create, and the peak Python memory
+of the import at N/10 and N rows (memory should grow only by what the library keeps per row).
+The rows it creates are deleted at the end.
+"""
+
+import argparse
+import os
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+import tablib  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from customers.models import Customer, CustomerUserObjectPermission, Level  # noqa: E402
+from customers.resources import COLUMNS, CustomerResource  # noqa: E402
+
+User = get_user_model()
+PREFIX = "bimp"
+
+
+def make_csv(rows: int, offset: int, manager: str) -> str:
+    """N rows of the import file; mobiles +86137xxxxxxxx, every other row with a manager."""
+    lines = [",".join(COLUMNS)]
+    for i in range(offset, offset + rows):
+        owner = manager if i % 2 else ""
+        lines.append(f"{PREFIX}{i},压测客户{i},137{i:08d},bench,{owner},1")
+    return "\n".join(lines) + "\n"
+
+
+def cleanup() -> None:
+    """Delete what the benchmark created (permissions, customers, then their users)."""
+    with transaction.atomic():
+        customers = Customer.objects.filter(user__username__startswith=PREFIX)
+        CustomerUserObjectPermission.objects.filter(content_object__in=customers).delete()
+        ids = list(customers.values_list("user_id", flat=True))
+        customers.delete()
+        for start in range(0, len(ids), 5000):
+            User.objects.filter(pk__in=ids[start : start + 5000]).delete()
+    for account_model in _account_models():
+        account_model.objects.filter(customer__isnull=True).delete()
+
+
+def _account_models():
+    try:
+        from wallet.models import Account
+    except ImportError:  # wallet not installed
+        return []
+    return [Account]
+
+
+def timed_import(text: str, *, dry_run: bool) -> tuple[float, int]:
+    """Seconds and peak traced memory (bytes) of one import_data call on the CSV text."""
+    dataset = tablib.Dataset().load(text, format="csv")
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = CustomerResource().import_data(dataset, dry_run=dry_run)
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    if result.has_errors() or result.has_validation_errors():
+        first = next(iter(result.invalid_rows), None)
+        raise SystemExit(f"import failed: {result.base_errors or first.error_dict}")
+    return elapsed, peak
+
+
+def timed_bulk_create(rows: int, offset: int, level: Level) -> float:
+    """Seconds for a plain bulk_create of the same users and customers (the baseline)."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        users = User.objects.bulk_create(
+            [
+                User(username=f"{PREFIX}{i}", password=make_password(None))
+                for i in range(offset, offset + rows)
+            ],
+            batch_size=1000,
+        )
+        if users and users[0].pk is None:
+            users = list(User.objects.filter(username__startswith=PREFIX).order_by("id"))
+        Customer.objects.bulk_create(
+            [
+                Customer(user=u, name=f"压测客户{i}", mobile=f"+86137{i:08d}", level=level)
+                for i, u in zip(range(offset, offset + rows), users, strict=False)
+            ],
+            batch_size=1000,
+        )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    rows = args.rows
+
+    call_command("migrate", verbosity=0)
+    cleanup()
+    level, _ = Level.objects.get_or_create(name="bench", defaults={"discount_percent": 100})
+    manager, _ = User.objects.get_or_create(username="bench_manager", defaults={"is_staff": True})
+    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); rows: {rows:,}")
+
+    small = max(rows // 10, 1)
+    _, small_peak = timed_import(make_csv(small, 0, manager.username), dry_run=False)
+    cleanup()
+
+    text = make_csv(rows, 0, manager.username)
+    preview_s, preview_peak = timed_import(text, dry_run=True)
+    assert not Customer.objects.filter(user__username__startswith=PREFIX).exists()
+    import_s, import_peak = timed_import(text, dry_run=False)
+    assert Customer.objects.filter(user__username__startswith=PREFIX).count() == rows
+    cleanup()
+    bulk_s = timed_bulk_create(rows, 0, level)
+    cleanup()
+
+    def rate(seconds: float) -> str:
+        return f"{rows / seconds:,.0f} rows/s ({seconds:.1f} s)"
+
+    print(f"preview (dry run, rolled back): {rate(preview_s)}")
+    print(f"import through CustomerResource: {rate(import_s)}")
+    print(f"plain bulk_create baseline:      {rate(bulk_s)}")
+    print(f"import / bulk_create time ratio: {import_s / bulk_s:.1f}x")
+    print(
+        f"peak Python memory of the import: {small_peak / 2**20:.1f} MB at {small:,} rows, "
+        f"{import_peak / 2**20:.1f} MB at {rows:,} rows "
+        f"({(import_peak - small_peak) / max(rows - small, 1):.0f} bytes per extra row; "
+        f"preview {preview_peak / 2**20:.1f} MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
