@@ -2,6 +2,7 @@
 
 import os
 import socket
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -11,6 +12,7 @@ from core.exceptions import DomainError
 from orders.models import Agent
 
 PRIMARY = "default"
+FORGET_AFTER_DAYS = 7
 NAME_IN_USE = _("An agent named %(name)s is already running (pid %(pid)s on %(host)s).")
 
 
@@ -28,6 +30,9 @@ def agent_register(*, name: str) -> Agent:
         ).total_seconds() < settings.AGENT_HEARTBEAT_TIMEOUT
         if existing.stopped_at is None and recent:
             raise AgentNameInUse(NAME_IN_USE, name=name, pid=existing.pid, host=existing.hostname)
+    # Every start under a default name (host:pid) adds a row; forget the long-gone ones.
+    horizon = now - timedelta(days=FORGET_AFTER_DAYS)
+    Agent.objects.using(PRIMARY).filter(last_heartbeat_at__lt=horizon).delete()
     agent, _created = Agent.objects.using(PRIMARY).update_or_create(
         name=name,
         defaults={

@@ -345,3 +345,12 @@ def test_a_contradictory_result_is_not_guessed_at_the_order_is_released(answer):
     assert order.status == Status.PENDING and "InvalidResult" in order.last_error
     assert f"{order.number} released" in out
     assert_money_right(customer, "40.00")
+
+
+def test_agents_silent_for_a_week_are_forgotten_at_the_next_start():
+    old = Agent.objects.create(name="gone", hostname="h", pid=1)
+    Agent.objects.filter(pk=old.pk).update(last_heartbeat_at=timezone.now() - timedelta(days=8))
+    recent = Agent.objects.create(name="recent", hostname="h", pid=2, stopped_at=timezone.now())
+    run_once()
+    assert not Agent.objects.filter(pk=old.pk).exists()
+    assert Agent.objects.filter(pk=recent.pk).exists()
