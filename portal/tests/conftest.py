@@ -49,11 +49,8 @@ def service():
 
 @pytest.fixture
 def staff(db):
-    try:
-        call_command("sync_roles")
-        return StaffFactory(role="客服")
-    except Exception:  # noqa: BLE001 - sync_roles may not exist yet; a plain staff user will do
-        return StaffFactory()
+    call_command("sync_roles", verbosity=0)
+    return StaffFactory(role="客服")
 
 
 @pytest.fixture
