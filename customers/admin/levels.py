@@ -26,7 +26,7 @@ class LevelAdmin(admin.ModelAdmin):
         """Each level with how many customers hold it."""
         return super().get_queryset(request).annotate(customer_total=Count("customers"))
 
-    @admin.display(description=_("customers"), ordering="customer_total")
+    @admin.display(description=_("number of customers"), ordering="customer_total")
     def customer_count(self, level: Level) -> int:
         """How many customers hold the level."""
         return level.customer_total

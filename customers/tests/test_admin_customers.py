@@ -163,3 +163,10 @@ def test_list_columns(client, staff, books):
     html = client.get(reverse(CHANGELIST)).content.decode()
     for text in ("alice", "90%", "manager1", "黄金"):
         assert text in html
+
+
+def test_the_admin_speaks_chinese_by_default(client, staff, books):
+    client.force_login(staff["管理员"])
+    html = client.get(reverse(CHANGELIST), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    for text in ("修改所选客户的等级", "更换客户经理", "用户名", "折扣", "客户经理"):
+        assert text in html

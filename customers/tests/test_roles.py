@@ -20,7 +20,12 @@ def perms(group_name: str) -> set[str]:
 
 def test_migrate_already_created_the_roles():
     # The test database was built by migrate, whose post_migrate ran sync_roles.
-    assert set(Group.objects.values_list("name", flat=True)) >= {"管理员", "财务", "客户经理", "客服"}
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        "管理员",
+        "财务",
+        "客户经理",
+        "客服",
+    }
 
 
 def test_sync_is_idempotent_and_restores_drift(capsys):
