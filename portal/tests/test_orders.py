@@ -332,3 +332,12 @@ def test_cancel_of_a_non_pending_order_is_refused(portal_client, customer, servi
     order.refresh_from_db()
     assert order.status == "running"
     assert balance_of(customer_id=customer.pk) == Decimal("1000.00") - order.amount
+
+
+def test_order_list_offers_cancel_only_on_pending_orders(portal_client, customer, service):
+    pending = place(customer, service)
+    running = place(customer, service)
+    Order.objects.filter(pk=running.pk).update(status="running")
+    body = portal_client.get(LIST).content.decode()
+    assert reverse("portal:order_cancel", args=[pending.number]) in body
+    assert reverse("portal:order_cancel", args=[running.number]) not in body
