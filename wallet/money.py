@@ -27,8 +27,11 @@ def parse_amount(value: str | int | Decimal) -> Decimal:
     """
     if isinstance(value, float | bool) or value is None:
         raise InvalidAmount(AMOUNT_NOT_A_NUMBER)
+    text = str(value).strip().replace(",", "").replace("，", "")
+    # What staff type from habit: a currency sign in front, 元 behind.
+    text = text.removeprefix("¥").removeprefix("￥").removesuffix("元").strip()
     try:
-        amount = Decimal(str(value).strip().replace(",", ""))
+        amount = Decimal(text)
     except InvalidOperation as exc:
         raise InvalidAmount(AMOUNT_NOT_A_NUMBER) from exc
     if not amount.is_finite():

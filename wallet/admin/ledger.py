@@ -56,7 +56,7 @@ class EntryAdmin(admin.ModelAdmin):
     date_hierarchy = None
     actions = None
     readonly_fields = [
-        "account",
+        "customer_link",
         "kind",
         "amount",
         "balance_after",

@@ -66,6 +66,7 @@ def test_the_ledger_is_read_only(client, superuser, ledger):
     page = client.get(change)
     assert page.status_code == 200
     assert not page.context["has_change_permission"]
+    assert entry.account.customer.name in page.content.decode()  # the customer, linked
     assert 'name="_save"' not in page.content.decode()
     client.post(change, {"memo": "edited", "amount": "999"})
     entry.refresh_from_db()

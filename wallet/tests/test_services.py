@@ -191,3 +191,13 @@ def test_deadlocks_are_recognised_by_code():
     assert _is_deadlock(OperationalError(1213, "Deadlock found when trying to get lock"))
     assert not _is_deadlock(OperationalError(1205, "Lock wait timeout exceeded"))
     assert not _is_deadlock(OperationalError("database is locked"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "parsed"),
+    [("¥100", "100.00"), ("￥1,234.5", "1234.50"), ("88元", "88.00"), (" 0.01 ", "0.01")],
+)
+def test_amounts_as_staff_type_them(typed, parsed):
+    from wallet.money import parse_amount
+
+    assert parse_amount(typed) == Decimal(parsed)
