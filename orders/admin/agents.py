@@ -8,7 +8,7 @@ from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders.agent.wakeup import wake
+from orders.agent.wakeup import orders_run_now
 from orders.models import Agent, Order
 from orders.selectors import agents_alive
 
@@ -34,12 +34,12 @@ class AgentActionsMixin:
 
     @admin.action(permissions=["run"], description=_("Run now"))
     def run_now(self, request, queryset):
-        """Wake the agents for the selected pending orders; say which were skipped."""
+        """Make the selected pending orders due now and wake the agents; say which were skipped."""
         rows = list(queryset.values_list("number", "status"))
         pending = [number for number, status in rows if status == Order.Status.PENDING]
         skipped = [number for number, status in rows if status != Order.Status.PENDING]
         if pending:
-            if wake(pending):
+            if orders_run_now(order_numbers=pending):
                 self.message_user(request, WOKEN % {"count": len(pending)}, messages.SUCCESS)
             else:
                 self.message_user(

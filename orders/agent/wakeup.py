@@ -40,3 +40,18 @@ def wake(order_numbers: list[str]) -> bool:
         logger.warning("could not wake the agents through Redis", exc_info=True)
         return False
     return True
+
+
+def orders_run_now(*, order_numbers: list[str]) -> bool:
+    """Make pending orders due at once (cancel a retry delay) and wake the agents for them.
+
+    Returns whether the wake-up was sent; without it the agents still find the orders at their
+    next poll.
+    """
+    from orders.models import Order
+
+    if order_numbers:
+        Order.objects.using("default").filter(
+            number__in=order_numbers, status=Order.Status.PENDING
+        ).update(lease_expires_at=None)
+    return wake(order_numbers)

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -64,6 +65,18 @@ def test_run_now_wakes_pending_orders_and_lists_the_skipped(client, runner_user)
     assert str(told % {"count": 2}) in shown
     assert str(SKIPPED % {"count": 1, "numbers": cancelled.number}) in shown
     assert str(NO_AGENT_ALIVE) not in shown
+
+
+def test_run_now_cancels_a_retry_delay(client, runner_user):
+    live_agent()
+    order = place(funded_customer(), quantity=1)
+    later = timezone.now() + timedelta(minutes=5)
+    Order.objects.filter(pk=order.pk).update(lease_expires_at=later, last_error="supplier down")
+    client.force_login(runner_user)
+    run_now(client, [order])
+    assert Order.objects.get(pk=order.pk).lease_expires_at is None
+    call_command("run_agent", "--once", verbosity=0)
+    assert Order.objects.get(pk=order.pk).status == Order.Status.COMPLETED
 
 
 def test_run_now_says_plainly_when_no_agent_is_alive(client, runner_user):
