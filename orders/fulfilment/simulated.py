@@ -48,8 +48,9 @@ class SimulatedBackend(BaseBackend):
     def execute(self, order) -> FulfilmentResult:
         """Wait ``duration`` (± half), then complete, partly deliver or fail."""
         rng = self._random(order)
+        jitter = rng.uniform(0.5, 1.5)  # drawn even at zero duration: same outcome either way
         if self.duration:
-            time.sleep(self.duration * rng.uniform(0.5, 1.5))
+            time.sleep(self.duration * jitter)
         baseline = rng.randint(0, 10_000)
         reference = f"SIM-{order.number}"
         draw = rng.random()

@@ -256,6 +256,8 @@ def test_simulated_backend_is_deterministic_per_seed_and_order():
     first = [SimulatedBackend(name="s", **options).execute(o) for o in orders]
     again = [SimulatedBackend(name="s", **options).execute(o) for o in reversed(orders)]
     assert first == list(reversed(again))
+    slow = SimulatedBackend(name="s", **{**options, "duration": 0.0001})
+    assert [slow.execute(o) for o in orders] == first  # the delay does not change the outcome
     outcomes = {r.outcome for r in first}
     assert outcomes == {Outcome.COMPLETED, Outcome.PARTIAL, Outcome.FAILED}
     for result in first:
