@@ -29,6 +29,8 @@ from orders.agent.worker import TERMINAL_OUTCOMES, order_release_now, run_claim
 logger = logging.getLogger(__name__)
 
 WAKE_BATCH = 100
+SUMMARY = gettext_noop("%(finished)d order(s) finished in %(seconds).1f s (%(parts)s)")
+NOTHING_DUE = gettext_noop("nothing was due")
 SHUTDOWN_RELEASE = gettext_noop("Released: the agent is shutting down.")
 
 
@@ -61,8 +63,13 @@ class RunStats:
         return time.monotonic() - self.started
 
     def summary(self) -> str:
-        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nothing due"
-        return f"{self.finished} order(s) finished in {self.seconds:.1f} s ({parts})"
+        """One line: how many finished, how long it took, and every outcome counted."""
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
+        return gettext(SUMMARY) % {
+            "finished": self.finished,
+            "seconds": self.seconds,
+            "parts": parts or gettext(NOTHING_DUE),
+        }
 
 
 class Runner:

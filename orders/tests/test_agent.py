@@ -18,6 +18,7 @@ from orders.tests.factories import ServiceFactory
 from orders.tests.test_agent_support import (
     _fresh_locmem,
     assert_money_right,
+    finished_line,
     funded_customer,
     place,
 )
@@ -54,7 +55,7 @@ def test_completed_order_goes_placed_running_completed_and_keeps_the_money():
     assert [c.method for c in locmem.calls_for(order.number)] == ["execute"]
     assert_money_right(customer, "91.00")
     assert f"{order.number} completed" in out
-    assert "1 order(s) finished" in out
+    assert finished_line(1) in out
 
 
 def test_partial_refunds_the_undelivered_share_rounded_half_up():
@@ -233,7 +234,7 @@ def test_orders_are_taken_oldest_first_and_all_drained():
     orders = [place(customer, quantity=1) for _ in range(5)]
     out = run_once()
     assert [c.number for c in locmem.calls] == [o.number for o in orders]
-    assert "5 order(s) finished" in out
+    assert finished_line(5) in out
     assert set(Order.objects.values_list("status", flat=True)) == {Status.COMPLETED}
 
 

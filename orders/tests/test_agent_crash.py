@@ -19,6 +19,7 @@ from orders.models import Agent, Order
 from orders.tests.test_agent_support import (
     _fresh_locmem,
     assert_money_right,
+    finished_line,
     funded_customer,
     place,
 )
@@ -132,7 +133,7 @@ def test_sigterm_lets_the_order_in_flight_finish_then_exits_cleanly():
         if child.poll() is None:
             child.kill()
     assert child.returncode == 0, output
-    assert "1 order(s) finished" in output
+    assert finished_line(1) in output
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED and order.attempts == 1
     agent = Agent.objects.get(name="graceful")

@@ -52,3 +52,12 @@ def assert_money_right(customer, expected_balance) -> None:
     total = Entry.objects.filter(account__customer=customer).aggregate(s=Sum("amount"))["s"]
     assert Account.objects.get(customer=customer).balance == total
     call_command("wallet_audit", verbosity=0)  # raises CommandError on any drift
+
+
+def finished_line(count: int) -> str:
+    """The start of run_agent's summary line for ``count`` finished orders, as shown."""
+    from django.utils.translation import gettext
+
+    from orders.agent.runner import SUMMARY
+
+    return gettext(SUMMARY).split("%(seconds)")[0] % {"finished": count}
