@@ -312,9 +312,18 @@ def test_a_second_live_agent_with_the_same_name_is_refused():
     assert Agent.objects.get(name="dup").hostname != "elsewhere"
 
 
-def test_bad_concurrency_is_a_usage_error():
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--concurrency", "0"),
+        ("--concurrency", "two"),
+        ("--poll-interval", "0"),
+        ("--poll-interval", "-1"),
+    ],
+)
+def test_bad_options_are_usage_errors(args):
     with pytest.raises(CommandError):
-        call_command("run_agent", "--once", "--concurrency", "0", stdout=StringIO())
+        call_command("run_agent", "--once", *args, stdout=StringIO())
 
 
 def test_register_twice_from_the_same_process_is_allowed():

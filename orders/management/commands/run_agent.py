@@ -14,6 +14,13 @@ def _positive(value: str) -> int:
     return number
 
 
+def _positive_seconds(value: str) -> float:
+    seconds = float(value)
+    if not seconds > 0:  # also refuses nan
+        raise ValueError(value)
+    return seconds
+
+
 class Command(BaseCommand):
     help = _(
         "Run a fulfilment agent: claim pending orders and fulfil them through their backends. "
@@ -39,7 +46,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--poll-interval",
-            type=float,
+            type=_positive_seconds,
             default=None,
             metavar="SECONDS",
             help=_("Seconds between database polls when no wake-up comes (AGENT_POLL_INTERVAL)."),
