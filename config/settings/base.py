@@ -311,6 +311,8 @@ JAZZMIN_SETTINGS = {
         ],
     },
     "changeform_format": "horizontal_tabs",
+    # One page for customers: a new customer's login and details are filled in together.
+    "changeform_format_overrides": {"customers.customer": "single"},
 }
 JAZZMIN_UI_TWEAKS = {"theme": "default", "navbar": "navbar-white navbar-light"}
 

@@ -87,6 +87,8 @@ def test_a_file_with_three_bad_rows_is_refused_whole(admin_client, books):
     assert errors[4] == {"mobile": [expected]}
     page = preview.content.decode()
     assert "钻石" in page and "customers-import-refused" in page
+    listed = page.split("customers-import-errors", 1)[1].split("</ul>", 1)[0]
+    assert listed.count("<li>") == 3  # every error, spelled out by row and column
     assert Customer.objects.count() == before
     assert not get_user_model().objects.filter(username__in=["ok1", "ok2"]).exists()
 
