@@ -193,6 +193,14 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
             fields += [f for f in self.change_readonly_fields if f not in fields]
         return fields
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Levels may be added from the customer page, not edited or deleted from it."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "level" and formfield is not None:
+            formfield.widget.can_change_related = False
+            formfield.widget.can_delete_related = False
+        return formfield
+
     def get_changeform_initial_data(self, request):
         """A new customer's account manager defaults to its creator."""
         initial = super().get_changeform_initial_data(request)
