@@ -183,7 +183,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300, help="orders per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="measurements of each, interleaved")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds the simulated supplier takes per order (0.5–1.5 × this); default 0",
+    )
     args = parser.parse_args()
+    os.environ["SIMULATED_DURATION"] = str(args.latency)  # read by the agent processes
     ensure_database()
     customer, service = setup()
     n = args.orders
@@ -203,7 +210,7 @@ def main() -> None:
 
     best_raw = max(rates[labels[0]])
     print(f"{n} orders per measurement, {args.rounds} interleaved rounds, simulated backend at")
-    print("zero latency, MariaDB; orders/s as best (median) of the rounds")
+    print(f"{args.latency * 1000:.0f} ms latency, MariaDB; orders/s as best (median) of the rounds")
     print(f"{'':50} {'best':>7} {'median':>7} {'best ÷ raw best':>16}")
     for label in labels:
         best, median = max(rates[label]), statistics.median(rates[label])
