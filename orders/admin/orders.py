@@ -5,11 +5,13 @@ Services and their price tiers are in ``services.py`` (registered on import belo
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +49,34 @@ def status_badge(order: Order) -> str:
     """The status as a coloured badge."""
     colour = STATUS_BADGES.get(order.status, "secondary")
     return format_html('<span class="badge bg-{}">{}</span>', colour, order.get_status_display())
+
+
+class OrderCountPaginator(CappedCountPaginator):
+    """The capped count without the list's ORDER BY, which only makes the database sort.
+
+    (Proposed for core.admin.CappedCountPaginator itself; until then it lives here.)
+    """
+
+    @cached_property
+    def count(self) -> int:
+        """The exact count up to ``cap``; ``cap`` when there are more."""
+        return self.object_list.order_by()[: self.cap].count()
+
+
+class OrderChangeList(ChangeList):
+    """Fetch a page as ids first, then its rows by primary key (a "deferred join").
+
+    The id query is answered from an index (every order index ends in the primary key), so
+    the database sorts and skips narrow index entries, never wide rows: at a million orders a
+    page costs milliseconds whichever filters are combined.
+    """
+
+    def get_results(self, request):
+        """The page's rows, in the page's order, fetched by id."""
+        super().get_results(request)
+        ids = list(self.result_list.values_list("pk", flat=True))
+        rows = self.queryset.order_by().filter(pk__in=ids).in_bulk()
+        self.result_list = [rows[pk] for pk in ids if pk in rows]
 
 
 class AmountRangeFilter(NumericRangeFilter):
@@ -123,9 +153,11 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         "Order number or its beginning, customer mobile or its beginning, "
         "username or name, or a target URL"
     )
-    list_select_related = ["customer", "customer__user", "service"]
+    # No joins in the page query (see order_visible_to): the customer, its user and the service
+    # are prefetched for the 50 rows shown. An empty list, not False: False would join them all.
+    list_select_related: list[str] = []
     sortable_by = ["number", "amount", "created_at"]
-    paginator = CappedCountPaginator
+    paginator = OrderCountPaginator
     show_full_result_count = False
     list_per_page = 50
     # "run_now" is the agent work's action (AgentActionsMixin).
@@ -171,6 +203,10 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         (_("Ledger"), {"fields": ["ledger_entries"]}),
     ]
     readonly_fields = [name for _title, options in fieldsets for name in options["fields"] if name]
+
+    def get_changelist(self, request, **kwargs):
+        """The list fetches its page by ids first (OrderChangeList)."""
+        return OrderChangeList
 
     # -- scoping and permissions ------------------------------------------------------------
 

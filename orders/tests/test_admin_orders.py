@@ -140,3 +140,23 @@ def test_orders_cannot_be_added_changed_or_deleted_through_plain_forms(client, s
     assert client.post(reverse("admin:orders_order_delete", args=[order.pk])).status_code == 403
     order.refresh_from_db()
     assert (order.status, order.amount) == ("pending", Decimal("90.00"))
+
+
+def test_search_finds_a_pattern_target_when_no_customer_matches(client, shop):
+    from orders.models import Service
+
+    accounts = ServiceFactory(target_kind=Service.TargetKind.PATTERN, target_pattern=r"\w{3,30}")
+    order = order_place(customer=shop["alice"], service=accounts, target="acct_007", quantity=2)
+    assert _numbers(client.get(LIST, {"q": "acct_007"})) == {order.number}
+    assert _numbers(client.get(LIST, {"q": "acct_0"})) == {order.number}
+    assert _numbers(client.get(LIST, {"q": "acct%"})) == set()  # LIKE wildcards are escaped
+
+
+def test_pages_keep_newest_first_order(client, shop, monkeypatch):
+    from orders.admin.orders import OrderAdmin
+
+    monkeypatch.setattr(OrderAdmin, "list_per_page", 2)
+    first = [o.number for o in client.get(LIST).context["cl"].result_list]
+    second = [o.number for o in client.get(LIST, {"p": "2"}).context["cl"].result_list]
+    expected = list(Order.objects.order_by("-created_at", "-id").values_list("number", flat=True))
+    assert first + second == expected
