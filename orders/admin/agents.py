@@ -5,7 +5,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import BooleanField, Case, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from orders.agent.wakeup import orders_run_now
@@ -74,7 +77,7 @@ class AgentAdmin(admin.ModelAdmin):
         "pid",
         "last_heartbeat_at",
         "is_alive",
-        "in_flight",
+        "orders_in_flight",
         "processed",
         "started_at",
         "stopped_at",
@@ -99,6 +102,13 @@ class AgentAdmin(admin.ModelAdmin):
                 )
             )
         )
+
+    @admin.display(description=_("orders in flight"), ordering="in_flight")
+    def orders_in_flight(self, obj) -> str:
+        """The count at the last heartbeat, linking to the orders this agent holds now."""
+        url = reverse("admin:orders_order_changelist")
+        query = urlencode({"status__exact": Order.Status.RUNNING, "lease_owner": obj.name})
+        return format_html('<a href="{}?{}">{}</a>', url, query, obj.in_flight)
 
     @admin.display(description=_("alive"), boolean=True, ordering="alive")
     def is_alive(self, obj) -> bool:

@@ -172,3 +172,23 @@ def test_healthz_includes_agent_liveness(client, settings):
     live_agent()
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["checks"]["agents"] == "ok"
+
+
+def test_an_agent_s_orders_in_flight_link_to_the_orders_it_holds(client):
+    from orders.agent.claim import claim_due
+
+    customer = funded_customer()
+    held, other = place(customer, quantity=1), place(customer, quantity=1)
+    claim_due(agent="agent-1", limit=1, prefer=[held.number])
+    claim_due(agent="agent-2", limit=1)
+    live_agent(name="agent-1", in_flight=1)
+    client.force_login(staff_with("view_agent", "view_order", "view_customer"))
+    page = client.get(AGENTS).content.decode()
+    link = (
+        reverse("admin:orders_order_changelist") + "?status__exact=running&amp;lease_owner=agent-1"
+    )
+    assert link in page
+    listing = client.get(link.replace("&amp;", "&"))
+    assert listing.status_code == 200
+    assert held.number in listing.content.decode()
+    assert other.number not in listing.content.decode()
