@@ -20,6 +20,7 @@ PAGE_MATRIX = {
     "customer_changelist": {"管理员": OK, "财务": OK, "客户经理": OK, "客服": OK},
     "customer_add": {"管理员": OK, "财务": DENIED, "客户经理": OK, "客服": DENIED},
     "customer_change": {"管理员": OK, "财务": OK, "客户经理": OK, "客服": OK},
+    "customer_history": {"管理员": OK, "财务": OK, "客户经理": OK, "客服": OK},
     "customer_password": {"管理员": OK, "财务": DENIED, "客户经理": OK, "客服": DENIED},
     "customer_delete": {"管理员": DENIED, "财务": DENIED, "客户经理": DENIED, "客服": DENIED},
     "customer_import": {"管理员": OK, "财务": DENIED, "客户经理": DENIED, "客服": DENIED},
@@ -33,7 +34,7 @@ PAGE_MATRIX = {
 
 def _url(page, books, unused_level):
     model, view = page.split("_", 1)
-    if view in {"change", "password", "delete"}:
+    if view in {"change", "history", "password", "delete"}:
         obj = books["mine"] if model == "customer" else unused_level
         return reverse(f"admin:customers_{model}_{view}", args=[obj.pk])
     return reverse(f"admin:customers_{model}_{view}")
