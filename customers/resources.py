@@ -16,7 +16,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
@@ -182,9 +183,18 @@ class CustomerResource(resources.ModelResource):
                 self._mobiles[number] = normalize_mobile(raw) if raw else None
             except InvalidMobile:
                 self._mobiles[number] = INVALID
-        self._by_username = dict(
-            User.objects.filter(username__in=usernames).values_list("username", "customer__pk")
-        )
+        # Usernames match regardless of case, as MariaDB's collation compares them (and as
+        # the add form checks them), so "Alice" in a file updates the customer "alice".
+        users = User.objects.all()
+        if connections[users.db].vendor == "mysql":  # the column is case-insensitive: indexed
+            users = users.filter(username__in=usernames)
+        else:
+            users = users.annotate(lowered=Lower("username")).filter(
+                lowered__in=[u.lower() for u in usernames]
+            )
+        self._by_username = {
+            name.lower(): pk for name, pk in users.values_list("username", "customer__pk")
+        }
         mobiles = [m for m in self._mobiles.values() if m and m is not INVALID]
         rows = Customer.objects.filter(mobile__in=mobiles).values_list(
             "mobile", "pk", "user__username"
@@ -253,11 +263,12 @@ class CustomerResource(resources.ModelResource):
             value = values.get(column)
             if not value:
                 continue
-            if value in seen:
-                message = DUPLICATE_IN_FILE % {"value": value, "row": seen[value]}
+            key = value.lower()
+            if key in seen:
+                message = DUPLICATE_IN_FILE % {"value": value, "row": seen[key]}
                 errors.setdefault(column, []).append(message)
             else:
-                seen[value] = number
+                seen[key] = number
 
     def _resolve_existing(self, values, errors) -> int | None:
         """The id of the customer this row updates, or None for a new customer.
@@ -267,7 +278,7 @@ class CustomerResource(resources.ModelResource):
         customer's mobile is refused, never a rename).
         """
         username, mobile = values.get("username"), values.get("mobile")
-        by_username = self._by_username.get(username, 0) if username else 0
+        by_username = self._by_username.get(username.lower(), 0) if username else 0
         if by_username is None:  # a user that is not a customer (staff)
             errors.setdefault("username", []).append(NOT_A_CUSTOMER % {"username": username})
             return None
@@ -304,7 +315,6 @@ class CustomerResource(resources.ModelResource):
         values, _existing = self._row
         if instance.pk is not None:
             self._pending_previous[instance.pk] = instance.account_manager_id
-        instance.user.username = values["username"]
         for column in ("name", "mobile", "level"):
             if values.get(column):
                 setattr(instance, column, values[column])

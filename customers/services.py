@@ -192,7 +192,7 @@ def customers_bulk_update(*, customers: list[Customer], previous_managers: dict[
         Customer.objects.bulk_update(
             customers, ["name", "mobile", "level", "account_manager", "is_active"]
         )
-        User.objects.bulk_update([c.user for c in customers], ["username", "is_active"])
+        User.objects.bulk_update([c.user for c in customers], ["is_active"])
         moved = [c for c in customers if previous_managers.get(c.pk) != c.account_manager_id]
         if moved:
             for customer in moved:

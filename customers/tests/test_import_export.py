@@ -144,6 +144,19 @@ def test_a_row_with_only_a_mobile_updates_its_customer(admin_client, books):
     assert (amy.name, amy.user.username, amy.is_active) == ("Amy by mobile", "amy", True)
 
 
+def test_usernames_match_regardless_of_case(admin_client, books):
+    preview = upload(admin_client, HEADER + "ALICE,Alice Upper,,,,\n")
+    assert [r.import_type for r in preview.context["result"].valid_rows()] == ["update"]
+    confirm(admin_client, preview)
+    alice = Customer.objects.select_related("user").get(pk=books["mine"].pk)
+    assert (alice.name, alice.user.username) == ("Alice Upper", "alice")
+    duplicate = upload(
+        admin_client, HEADER + "x9,X,13700000071,黄金,,1\nX9,Y,13700000072,黄金,,1\n"
+    )
+    (row,) = duplicate.context["result"].invalid_rows
+    assert list(row.field_specific_errors) == ["username"]
+
+
 def test_a_new_username_with_a_customers_mobile_is_refused(admin_client, books):
     preview = upload(admin_client, HEADER + "someone,S,13912345678,黄金,,1\n")
     (row,) = preview.context["result"].invalid_rows
