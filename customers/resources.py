@@ -342,8 +342,16 @@ class CustomerResource(resources.ModelResource):
     # -- import: bulk writes -----------------------------------------------------------------
 
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        """Create a batch through the customers service (users, rows, manager permissions)."""
-        if self.create_instances and (using_transactions or not dry_run):
+        """Create a batch through the customers service (users, rows, manager permissions).
+
+        Not in the preview: every row was already checked against the database and the rest of
+        the file, and writing 100,000 rows only to roll them back costs more than the import.
+        A constraint that still fails at the confirmed import (a concurrent change) is
+        reported there, and the whole import rolls back.
+        """
+        if dry_run:
+            self.create_instances.clear()
+        elif self.create_instances:
             try:
                 customers_bulk_create(customers=list(self.create_instances))
             except DatabaseError as exc:  # a concurrent duplicate: reported, all rolled back
@@ -353,7 +361,10 @@ class CustomerResource(resources.ModelResource):
 
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         """Update a batch through the customers service, moving manager permissions."""
-        if self.update_instances and (using_transactions or not dry_run):
+        if dry_run:
+            self.update_instances.clear()
+            self._pending_previous = {}
+        elif self.update_instances:
             try:
                 customers_bulk_update(
                     customers=list(self.update_instances),
