@@ -28,20 +28,20 @@ from wallet.models import Entry
 pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
 __all__ = ["_fresh_locmem"]
 
-# The child is a real `manage.py run_agent` whose backend takes `delay` seconds per order and
-# whose lease is short (2 s, extended every 0.3 s while the order runs).
+# The child is a real `manage.py run_agent` (exit codes included) whose backend takes `delay`
+# seconds per order and whose lease is short (2 s, extended every 0.3 s while the order runs).
 CHILD = """
 import os, sys
 import django
 django.setup()
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import execute_from_command_line
 settings.FULFILMENT_BACKENDS = {"locmem": {
     "BACKEND": "orders.fulfilment.locmem.LocmemBackend", "OPTIONS": {"delay": float(sys.argv[1])}}}
 settings.AGENT_LEASE_SECONDS = 2
 settings.AGENT_HEARTBEAT_INTERVAL = 0.3
 settings.AGENT_POLL_INTERVAL = 0.2
-call_command("run_agent", *sys.argv[2:])
+execute_from_command_line(["manage.py", "run_agent", *sys.argv[2:]])
 """
 
 
@@ -138,4 +138,24 @@ def test_sigterm_lets_the_order_in_flight_finish_then_exits_cleanly():
     assert order.status == Order.Status.COMPLETED and order.attempts == 1
     agent = Agent.objects.get(name="graceful")
     assert agent.stopped_at is not None and agent.in_flight == 0 and agent.processed == 1
+    assert_money_right(customer, "95.00")
+
+
+def test_a_second_signal_exits_at_once_leaving_the_order_to_its_lease():
+    customer = funded_customer(balance="100.00")
+    order = place(customer, quantity=5)
+    child = start_agent("impatient", delay=60)
+    try:
+        wait_for(lambda: running_under(order, "impatient"), what="the child to claim")
+        child.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+        output, _ = child.communicate(timeout=15)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, output
+    assert Agent.objects.get(name="impatient").stopped_at is not None
+    # Still running under the dead agent's lease: the next agent takes it when the lease ends.
+    assert running_under(order, "impatient")
     assert_money_right(customer, "95.00")

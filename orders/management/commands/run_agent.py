@@ -78,8 +78,12 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         except KeyboardInterrupt:
-            self.stderr.write(_("Interrupted: orders in flight are left to their lease."))
-            stats = runner.stats
-        self.stdout.write(
-            _("Agent %(name)s: %(summary)s") % {"name": runner.name, "summary": stats.summary()}
-        )
+            # A second signal: exit at once; another agent takes the orders when the lease ends.
+            self.stdout.write(self._summary(runner, runner.stats))
+            raise CommandError(
+                _("Interrupted: orders in flight are left to their lease."), returncode=130
+            ) from None
+        self.stdout.write(self._summary(runner, stats))
+
+    def _summary(self, runner, stats) -> str:
+        return _("Agent %(name)s: %(summary)s") % {"name": runner.name, "summary": stats.summary()}
