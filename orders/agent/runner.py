@@ -100,6 +100,7 @@ class Runner:
         self._queue: queue.Queue[Claim | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
         self._redis_down = False
+        self._shutting_down = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -135,6 +136,8 @@ class Runner:
             except DatabaseError:
                 logger.warning("agent %s: could not record the stop", self.name, exc_info=True)
             logger.info("agent %s stopped: %s", self.name, self.stats.summary())
+        if self._interrupts > 1:
+            raise KeyboardInterrupt  # the second signal came while waiting for orders in flight
         return self.stats
 
     def _loop(self) -> None:
@@ -170,6 +173,7 @@ class Runner:
 
     def _shutdown(self) -> None:
         """Hand back what was claimed but not started; wait for the rest (within the grace)."""
+        self._shutting_down = True
         while True:
             try:
                 claim = self._queue.get_nowait()
@@ -318,4 +322,6 @@ class Runner:
             )
             self.stop()
             return
-        raise KeyboardInterrupt
+        if not self._shutting_down:
+            raise KeyboardInterrupt  # out of the order running inline; its lease will expire
+        # Already shutting down: the wait for orders in flight sees the count and gives up.

@@ -45,7 +45,7 @@ execute_from_command_line(["manage.py", "run_agent", *sys.argv[2:]])
 """
 
 
-def start_agent(name: str, delay: float) -> subprocess.Popen:
+def start_agent(name: str, delay: float, *options: str) -> subprocess.Popen:
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     env = {
@@ -54,7 +54,7 @@ def start_agent(name: str, delay: float) -> subprocess.Popen:
         "DATABASE_URL": f"mysql://{auth}@{db['HOST']}:{db['PORT'] or 3306}/{db['NAME']}",
     }
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(delay), "--name", name],
+        [sys.executable, "-c", CHILD, str(delay), "--name", name, *options],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,
@@ -141,10 +141,11 @@ def test_sigterm_lets_the_order_in_flight_finish_then_exits_cleanly():
     assert_money_right(customer, "95.00")
 
 
-def test_a_second_signal_exits_at_once_leaving_the_order_to_its_lease():
+@pytest.mark.parametrize("concurrency", ["1", "2"])  # inline, and on worker threads
+def test_a_second_signal_exits_at_once_leaving_the_order_to_its_lease(concurrency):
     customer = funded_customer(balance="100.00")
     order = place(customer, quantity=5)
-    child = start_agent("impatient", delay=60)
+    child = start_agent("impatient", 60, "--concurrency", concurrency)
     try:
         wait_for(lambda: running_under(order, "impatient"), what="the child to claim")
         child.send_signal(signal.SIGTERM)
