@@ -24,7 +24,7 @@ from django.utils.translation import gettext, gettext_noop
 from orders.agent import conf
 from orders.agent.retry import retry_deadlocks
 from orders.exceptions import OrderStateChanged
-from orders.models import Order
+from orders.models import Order, Service
 from orders.services import order_fail, order_start
 
 PRIMARY = "default"
@@ -86,7 +86,7 @@ def _is_due(order: Order, now) -> bool:
     return order.status in (Status.PENDING, Status.RUNNING) and (lease is None or lease <= now)
 
 
-def _lock_due(now, limit: int, prefer: Sequence[str]) -> list[Order]:
+def _lock_due(now, limit: int, prefer: Sequence[str], leases: bool) -> list[Order]:
     """Lock up to ``limit`` due orders: the preferred numbers, dead leases, then oldest pending.
 
     Two steps: an unlocked read finds candidate ids through the queue indexes, then
@@ -118,7 +118,8 @@ def _lock_due(now, limit: int, prefer: Sequence[str]) -> list[Order]:
 
     if prefer:
         take(pending_queue(now).filter(number__in=list(prefer)))
-    take(lease_queue(now))
+    if leases:
+        take(lease_queue(now))
     take(pending_queue(now))
     return picked
 
@@ -139,20 +140,35 @@ def pending_queue(now) -> QuerySet:
     return Order.objects.using(PRIMARY).filter(pending_due(now)).order_by("created_at", "-id")
 
 
-def claim_due(*, agent: str, limit: int, prefer: Sequence[str] = ()) -> ClaimBatch:
-    """Claim up to ``limit`` due orders for ``agent`` and commit; the caller then runs them."""
+def claim_due(
+    *, agent: str, limit: int, prefer: Sequence[str] = (), leases: bool = True
+) -> ClaimBatch:
+    """Claim up to ``limit`` due orders for ``agent`` and commit; the caller then runs them.
+
+    ``leases=False`` skips the expired-lease queue (a busy agent looks at it once a second).
+    """
     if limit <= 0:
         return ClaimBatch()
-    return retry_deadlocks(lambda: _claim(agent=agent, limit=limit, prefer=prefer))
+    batch = retry_deadlocks(lambda: _claim(agent=agent, limit=limit, prefer=prefer, leases=leases))
+    _attach_services([claim.order for claim in batch.claims])
+    return batch
 
 
-def _claim(*, agent: str, limit: int, prefer: Sequence[str]) -> ClaimBatch:
+def _attach_services(orders: list[Order]) -> None:
+    """One query for the services the worker needs, instead of one per order (not locked)."""
+    if orders:
+        services = Service.objects.using(PRIMARY).in_bulk({o.service_id for o in orders})
+        for order in orders:
+            order.service = services[order.service_id]
+
+
+def _claim(*, agent: str, limit: int, prefer: Sequence[str], leases: bool) -> ClaimBatch:
     batch = ClaimBatch()
     now = timezone.now()
     lease_until = now + timedelta(seconds=conf.lease_seconds())
     most = conf.max_attempts()
     with transaction.atomic(using=PRIMARY):
-        for order in _lock_due(now, limit, prefer):
+        for order in _lock_due(now, limit, prefer, leases):
             try:
                 if is_accepted(order):
                     claim = _take_poll_turn(order, agent=agent, lease_until=lease_until)

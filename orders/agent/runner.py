@@ -29,6 +29,7 @@ from orders.agent.worker import TERMINAL_OUTCOMES, order_release_now, run_claim
 logger = logging.getLogger(__name__)
 
 WAKE_BATCH = 100
+LEASE_SCAN_SECONDS = 1.0  # dead agents' orders wait at most this long for the next look
 SUMMARY = gettext_noop("%(finished)d order(s) finished in %(seconds).1f s (%(parts)s)")
 NOTHING_DUE = gettext_noop("nothing was due")
 SHUTDOWN_RELEASE = gettext_noop("Released: the agent is shutting down.")
@@ -101,6 +102,7 @@ class Runner:
         self._workers: list[threading.Thread] = []
         self._redis_down = False
         self._shutting_down = False
+        self._next_lease_scan = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -148,7 +150,9 @@ class Runner:
             if free > 0:
                 prefer, self._woken = self._woken, []
                 try:
-                    batch = claim_due(agent=self.name, limit=free, prefer=prefer)
+                    batch = claim_due(
+                        agent=self.name, limit=free, prefer=prefer, leases=self._lease_scan_due()
+                    )
                 except DatabaseError:
                     if self.once:
                         raise  # cron runs again; a non-zero exit says this one failed
@@ -170,6 +174,16 @@ class Runner:
                 self._wait_for_slot()
             else:
                 self._wait_for_work()
+
+    def _lease_scan_due(self) -> bool:
+        """Look for expired leases on every claim with ``once``, else at most once a second."""
+        if self.once:
+            return True
+        now = time.monotonic()
+        if now < self._next_lease_scan:
+            return False
+        self._next_lease_scan = now + LEASE_SCAN_SECONDS
+        return True
 
     def _shutdown(self) -> None:
         """Hand back what was claimed but not started; wait for the rest (within the grace)."""
