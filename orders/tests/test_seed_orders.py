@@ -5,13 +5,16 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command, get_commands
 from django.db import connection
 from django.db.models import Sum
 from django.urls import reverse
 
 from customers.models import Customer
+from customers.selectors import customer_visible_to
 from orders.models import Order
+from orders.selectors import order_visible_to
 from wallet.models import Account, Entry
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +46,13 @@ def test_seeded_data_reconciles_and_lists(client, admin_user):
         assert order.amount == order.quantity * order.unit_price * order.level_percent / 100 or (
             abs(order.amount - order.list_price * order.level_percent / 100) <= Decimal("0.005")
         )
+
+    # the seeded managers see exactly their customers, through guardian and through orders
+    manager = get_user_model().objects.get(username="seed_manager00")
+    managed = Customer.objects.filter(account_manager=manager)
+    assert managed.exists()
+    assert set(customer_visible_to(manager)) == set(managed)
+    assert order_visible_to(manager).count() == Order.objects.filter(customer__in=managed).count()
 
     client.force_login(admin_user)
     response = client.get(reverse("admin:orders_order_changelist"), {"q": "seedc0000001"})

@@ -22,9 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.models import UserObjectPermission
 
-from customers.models import Customer, Level
+from customers.models import Customer, CustomerUserObjectPermission, Level
 from orders.models import Order, PriceTier, Service
 from orders.pricing import price
 from orders.services import undelivered_refund
@@ -232,18 +231,13 @@ class Command(BaseCommand):
             ).values_list("pk", flat=True)
         )
         rows = (
-            {
-                "permission_id": perm,
-                "content_type_id": content_type.pk,
-                "object_pk": str(customer_id),
-                "user_id": manager,
-            }
+            {"permission_id": perm, "content_object_id": customer_id, "user_id": manager}
             for customer_id, _pct, manager in customers.values()
             if manager
             for perm in perms
         )
         total = sum(1 for *_x, m in customers.values() if m) * len(perms)
-        inserter.insert(UserObjectPermission, rows, total, "manager permissions")
+        inserter.insert(CustomerUserObjectPermission, rows, total, "manager permissions")
 
     def _plan_orders(self, rng, count, customers, services, now, days) -> list[dict]:
         """Every order, oldest first, priced by the real pricing code (quotes cached)."""
