@@ -8,7 +8,8 @@
 Migrates the database, generates N customer rows as a CSV (the file an administrator would
 upload), then in the same run measures:
 
-1. the preview (a dry run: every row checked, written and rolled back),
+1. the preview (a dry run: every row checked against the database and the file, nothing
+   written),
 2. the confirmed import (the same file, through ``customers.resources.CustomerResource``,
    exactly what the admin calls),
 3. a plain ``bulk_create`` of the same users and customers (no checks, no permissions),
@@ -151,7 +152,7 @@ def main() -> None:
     def rate(seconds: float) -> str:
         return f"{rows / seconds:,.0f} rows/s ({seconds:.1f} s)"
 
-    print(f"preview (dry run, rolled back): {rate(preview_s)}")
+    print(f"preview (dry run, nothing written): {rate(preview_s)}")
     print(f"import through CustomerResource: {rate(import_s)}")
     print(f"plain bulk_create baseline:      {rate(bulk_s)}")
     print(f"import / bulk_create time ratio: {import_s / bulk_s:.1f}x")
