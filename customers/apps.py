@@ -1,13 +1,17 @@
+import logging
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 def sync_roles_after_migrate(sender, app_config, using="default", plan=None, **kwargs):
     """Apply the staff roles once per migrate (or flush): when the last app with models is done."""
     from django.apps import apps as global_apps
 
-    from customers.roles import sync_roles
+    from customers.roles import RoleError, sync_roles
 
     with_models = [c for c in global_apps.get_app_configs() if c.models_module is not None]
     if not with_models or app_config.label != with_models[-1].label:
@@ -15,7 +19,10 @@ def sync_roles_after_migrate(sender, app_config, using="default", plan=None, **k
     # A migrate that moved backwards may have dropped the tables the roles live in.
     if plan and any(backwards for _migration, backwards in plan):
         return
-    sync_roles(using=using)
+    try:
+        sync_roles(using=using)
+    except RoleError as exc:  # migrate itself succeeded; `manage.py sync_roles` fails loudly
+        logger.warning("Staff roles not synchronised: %s", exc)
 
 
 class CustomersConfig(AppConfig):
