@@ -52,6 +52,9 @@ TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "启用", "有效"}
 FALSE_WORDS = {"0", "false", "no", "n", "f", "否", "停用", "无效"}
 LOOKUP_CHUNK = 1000
 INVALID = object()  # a mobile that could not be parsed
+# A preview page shows at most this many rows (a 100,000-row table is 100 MB of HTML); its
+# summary counts every row, and every row was checked.
+PREVIEW_ROWS = 1000
 
 REQUIRED = gettext_lazy("This column is required.")
 USERNAME_INVALID = gettext_lazy(
@@ -139,10 +142,20 @@ class CustomerResource(resources.ModelResource):
     # -- import: whole-file preparation ------------------------------------------------------
 
     def import_data(self, dataset, **kwargs):
-        """Any invalid row rolls the whole import back; instances are never kept per row."""
+        """Any invalid row rolls the whole import back; instances are never kept per row.
+
+        A preview keeps the first PREVIEW_ROWS rows (and invalid rows) for the page; the
+        counts still cover every row (``preview_rows_total`` / ``invalid_rows_total``).
+        """
         kwargs["rollback_on_validation_errors"] = True
         kwargs.pop("retain_instance_in_row_result", None)
-        return super().import_data(dataset, **kwargs)
+        result = super().import_data(dataset, **kwargs)
+        result.preview_rows_total = len(result.rows)
+        result.invalid_rows_total = len(result.invalid_rows)
+        if kwargs.get("dry_run"):
+            del result.rows[PREVIEW_ROWS:]
+            del result.invalid_rows[PREVIEW_ROWS:]
+        return result
 
     def before_import(self, dataset, **kwargs):
         """Normalise headers; load levels, staff and the customers this file touches."""

@@ -255,3 +255,20 @@ def test_export_round_trips_through_import(admin_client, books):
 def test_roles_without_export_permission_are_refused(client, staff, role):
     client.force_login(staff[role])
     assert export(client).status_code == 403
+
+
+def test_a_big_preview_shows_the_first_rows_and_counts_them_all(admin_client, books, monkeypatch):
+    import customers.resources
+
+    rows = "".join(f"big{i},客户{i},1370001{i:04d},黄金,,1\n" for i in range(30))
+    bad = "".join(f"bad{i},客户{i},123,黄金,,1\n" for i in range(30))
+    monkeypatch.setattr(customers.resources, "PREVIEW_ROWS", 10)
+    preview = upload(admin_client, HEADER + rows)
+    refused = upload(admin_client, HEADER + bad)
+    page = preview.content.decode()
+    assert page.count('<tr class="new">') == 10
+    assert "30" in page.split("customers-import-summary", 1)[1].split("</div>", 1)[0]
+    confirm(admin_client, preview)
+    assert Customer.objects.filter(user__username__startswith="big").count() == 30
+    summary = refused.content.decode().split("customers-import-refused", 1)[1].split("<ul", 1)[0]
+    assert "30" in summary
