@@ -24,8 +24,11 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 
-## Set up everything and serve the demo on the embedded default (SQLite, local memory).
+## Set up everything and serve the demo on the embedded default (SQLite, local memory),
+## with one fulfilment agent beside the web server; Ctrl-C stops both.
 run: demo
+	@$(PY) manage.py run_agent & agent=$$!; \
+	trap 'kill -TERM $$agent 2>/dev/null; wait $$agent' EXIT; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Set up and run every test: lint, then the whole pytest suite.

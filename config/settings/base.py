@@ -354,7 +354,11 @@ LOGGING = {
 # Health checks (GET /healthz): dotted paths of functions returning {"name": "ok" | "error: …"}
 # ---------------------------------------------------------------------------------------------
 
-HEALTH_CHECKS = ["core.health.check_databases", "core.health.check_caches"]
+HEALTH_CHECKS = [
+    "core.health.check_databases",
+    "core.health.check_caches",
+    "orders.agent.health.check_agents",
+]
 
 # ---------------------------------------------------------------------------------------------
 # Fulfilment backends, chosen per Service by name (orders/fulfilment/__init__.py)
@@ -377,3 +381,12 @@ FULFILMENT_BACKENDS = {
 # ---------------------------------------------------------------------------------------------
 
 AGENT_HEARTBEAT_TIMEOUT = env.int("AGENT_HEARTBEAT_TIMEOUT", default=30)  # seconds until "dead"
+AGENT_HEARTBEAT_INTERVAL = env.float("AGENT_HEARTBEAT_INTERVAL", default=10)
+AGENT_LEASE_SECONDS = env.int("AGENT_LEASE_SECONDS", default=60)
+AGENT_MAX_ATTEMPTS = env.int("AGENT_MAX_ATTEMPTS", default=5)
+AGENT_POLL_INTERVAL = env.float("AGENT_POLL_INTERVAL", default=5)
+AGENT_RETRY_DELAY = env.int("AGENT_RETRY_DELAY", default=10)
+AGENT_ACCEPTED_POLL_SECONDS = env.int("AGENT_ACCEPTED_POLL_SECONDS", default=60)
+AGENT_SHUTDOWN_GRACE = env.int("AGENT_SHUTDOWN_GRACE", default=60)
+# /healthz fails for the agents only when none is alive AND an order has waited this long.
+AGENT_STALL_SECONDS = env.int("AGENT_STALL_SECONDS", default=60)

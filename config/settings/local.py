@@ -9,6 +9,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 # Demo data (users, customers, services) exists only under local settings.
 INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
+# The demo has no Redis to wake the agent, so it polls the database every second.
+AGENT_POLL_INTERVAL = env.float("AGENT_POLL_INTERVAL", default=1)
+
 # Serve static files from the apps directly; no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
