@@ -13,6 +13,8 @@ upload), then in the same run measures:
 2. the confirmed import (the same file, through ``customers.resources.CustomerResource``,
    exactly what the admin calls),
 3. a plain ``bulk_create`` of the same users and customers (no checks, no permissions),
+4. with ``--admin``: the admin's own pages — upload (the preview page) and confirm — as an
+   administrator, through Django's test client,
 
 and prints rows per second for each, the ratio import/bulk_create, and the peak Python memory
 of an import at N/20 and N/10 rows (traced separately, untimed): what grows per row is the
@@ -21,7 +23,9 @@ The rows it creates are deleted at the end.
 """
 
 import argparse
+import io
 import os
+import re
 import resource
 import sys
 import time
@@ -38,14 +42,19 @@ django.setup()
 import tablib  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 from customers.models import Customer, CustomerUserObjectPermission, Level  # noqa: E402
 from customers.resources import COLUMNS, CustomerResource  # noqa: E402
 
 User = get_user_model()
 PREFIX = "bimp"
+IMPORT_URL = "admin:customers_customer_import"
+CONFIRM_URL = "admin:customers_customer_process_import"
 
 
 def make_csv(rows: int, offset: int, manager: str) -> str:
@@ -117,9 +126,36 @@ def timed_bulk_create(rows: int, offset: int, level: Level) -> float:
     return time.perf_counter() - started
 
 
+def through_admin(rows: int) -> None:
+    """Upload the file to the admin's import page as an administrator, then confirm it."""
+    admin, _ = User.objects.get_or_create(username="bench_admin", defaults={"is_staff": True})
+    admin.groups.add(Group.objects.get(name="管理员"))
+    client = Client()
+    client.force_login(admin)
+    upload = io.BytesIO(make_csv(rows, 0, "bench_manager").encode())
+    upload.name = "customers.csv"
+    started = time.perf_counter()
+    preview = client.post(reverse(IMPORT_URL), {"format": "0", "import_file": upload})
+    preview_s = time.perf_counter() - started
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', preview.content.decode()))
+    started = time.perf_counter()
+    done = client.post(reverse(CONFIRM_URL), fields)
+    confirm_s = time.perf_counter() - started
+    created = Customer.objects.filter(user__username__startswith=PREFIX).count()
+    assert preview.status_code == 200 and done.status_code == 302 and created == rows
+    cleanup()
+    print(
+        f"through the admin: preview page {preview_s:.1f} s "
+        f"({len(preview.content) / 2**20:.1f} MB of HTML), confirm {confirm_s:.1f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument(
+        "--admin", action="store_true", help="also upload and confirm through the admin pages"
+    )
     args = parser.parse_args()
     rows = args.rows
 
@@ -156,6 +192,8 @@ def main() -> None:
     print(f"import through CustomerResource: {rate(import_s)}")
     print(f"plain bulk_create baseline:      {rate(bulk_s)}")
     print(f"import / bulk_create time ratio: {import_s / bulk_s:.1f}x")
+    if args.admin:
+        through_admin(rows)
     per_row = (large_peak - small_peak) / max(large - small, 1)
     print(
         f"peak Python memory of an import: {small_peak / 2**20:.1f} MB at {small:,} rows, "
