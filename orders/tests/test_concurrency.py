@@ -191,3 +191,28 @@ def test_cancel_racing_a_claim_never_refunds_a_claimed_order():
     assert_ledger_reconciles()
     assert_each_order_debited_once_refunded_at_most_once()
     assert balance_of(customer_id=customer.pk) == Decimal("100.00") - winners["claimed"]
+
+
+def test_a_double_submit_racing_itself_places_one_order():
+    customer = funded_customer(balance="100.00")
+    service = ServiceFactory(tiers=[(1, "1.00")])
+
+    for attempt in range(10):
+
+        def submit(_index, attempt=attempt):
+            return order_place(
+                customer=customer,
+                service=service,
+                target="https://a.cn",
+                quantity=3,
+                idempotency_key=f"form-{attempt}",
+            ).pk
+
+        first, second = run_threads(submit, 2)
+        assert first == second
+
+    assert Order.objects.count() == 10
+    assert Entry.objects.filter(kind=Entry.Kind.ORDER_DEBIT).count() == 10
+    assert balance_of(customer_id=customer.pk) == Decimal("70.00")
+    assert_ledger_reconciles()
+    assert_each_order_debited_once_refunded_at_most_once()
