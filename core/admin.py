@@ -20,7 +20,8 @@ class CappedCountPaginator(Paginator):
         """The exact count up to ``cap``; ``cap`` when there are more."""
         query = self.object_list
         try:
-            return query[: self.cap].count()
+            # Without ORDER BY: the count never needs the list's sort, only the database would.
+            return query.order_by()[: self.cap].count()
         except (AttributeError, TypeError):
             return min(len(query), self.cap)
 

@@ -143,6 +143,10 @@ class Order(models.Model):
             models.Index(fields=["-created_at", "-id"], name="order_created"),
             models.Index(fields=["status", "-created_at"], name="order_status_created"),
             models.Index(fields=["customer", "-created_at"], name="order_customer_created"),
+            # A customer's orders by status (mobile/username search + status filter, portal).
+            models.Index(
+                fields=["customer", "status", "-created_at"], name="order_customer_status_created"
+            ),
             models.Index(fields=["service", "-created_at"], name="order_service_created"),
             models.Index(fields=["amount", "-created_at"], name="order_amount_created"),
             # The agent's queue: due pending orders and expired leases.

@@ -151,6 +151,18 @@ def _run_placed_hooks(order: Order) -> None:
         hook(order)
 
 
+def _lock_order(pk: int) -> None:
+    """Lock the order row by primary key before a conditional update.
+
+    MariaDB may plan ``UPDATE … WHERE id = %s AND status = %s`` through the status index and
+    take its locks in another order than a primary-key lock, so two racing transitions could
+    deadlock; locking by primary key first gives every writer the same order.
+    """
+    Order.objects.using(PRIMARY).select_for_update().filter(pk=pk).values_list(
+        "pk", flat=True
+    ).first()
+
+
 def _transition(
     order: Order,
     expected: str,
@@ -162,6 +174,7 @@ def _transition(
     **fields,
 ) -> Order:
     """Compare-and-set the status; raise OrderStateChanged when someone else moved it first."""
+    _lock_order(order.pk)
     updated = (
         Order.objects.using(PRIMARY)
         .filter(pk=order.pk, status=expected)
@@ -177,6 +190,7 @@ def _transition(
 def order_cancel(*, order: Order, actor: AbstractBaseUser | None, reason: str = "") -> Order:
     """Cancel a pending order and refund it in full, in one transaction (撤单)."""
     with transaction.atomic(using=PRIMARY):
+        _lock_order(order.pk)
         updated = (
             Order.objects.using(PRIMARY)
             .filter(pk=order.pk, status=Status.PENDING)

@@ -11,7 +11,6 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -49,18 +48,6 @@ def status_badge(order: Order) -> str:
     """The status as a coloured badge."""
     colour = STATUS_BADGES.get(order.status, "secondary")
     return format_html('<span class="badge bg-{}">{}</span>', colour, order.get_status_display())
-
-
-class OrderCountPaginator(CappedCountPaginator):
-    """The capped count without the list's ORDER BY, which only makes the database sort.
-
-    (Proposed for core.admin.CappedCountPaginator itself; until then it lives here.)
-    """
-
-    @cached_property
-    def count(self) -> int:
-        """The exact count up to ``cap``; ``cap`` when there are more."""
-        return self.object_list.order_by()[: self.cap].count()
 
 
 class OrderChangeList(ChangeList):
@@ -157,7 +144,7 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
     # are prefetched for the 50 rows shown. An empty list, not False: False would join them all.
     list_select_related: list[str] = []
     sortable_by = ["number", "amount", "created_at"]
-    paginator = OrderCountPaginator
+    paginator = CappedCountPaginator
     show_full_result_count = False
     list_per_page = 50
     # "run_now" is the agent work's action (AgentActionsMixin).
