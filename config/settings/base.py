@@ -222,6 +222,16 @@ STORAGES = {
 # ---------------------------------------------------------------------------------------------
 
 SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.console.SmsBackend")
+# Mainland-China SMS through Tencent Cloud (SMS_BACKEND=portal.sms_backends.TencentSmsBackend);
+# the approved template takes two parameters: the code and its validity in minutes.
+TENCENT_SMS = {
+    "SECRET_ID": env.str("TENCENT_SMS_SECRET_ID", default=""),
+    "SECRET_KEY": env.str("TENCENT_SMS_SECRET_KEY", default=""),
+    "SDK_APP_ID": env.str("TENCENT_SMS_SDK_APP_ID", default=""),
+    "SIGN_NAME": env.str("TENCENT_SMS_SIGN_NAME", default=""),
+    "TEMPLATE_ID": env.str("TENCENT_SMS_TEMPLATE_ID", default=""),
+    "REGION": env.str("TENCENT_SMS_REGION", default="ap-guangzhou"),
+}
 
 # ---------------------------------------------------------------------------------------------
 # Business settings
