@@ -73,7 +73,11 @@ class Customer(models.Model):
             ("export_customer", _("Can export customers")),
             ("manage_all_customers", _("Can manage every customer's account manager")),
         ]
-        indexes = [models.Index(fields=["account_manager", "-created_at"])]
+        indexes = [
+            models.Index(fields=["account_manager", "-created_at"]),
+            # Name-prefix search (the order list's "customer name" dimension).
+            models.Index(fields=["name"], name="customer_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user.username})"
