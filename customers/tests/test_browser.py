@@ -5,19 +5,11 @@ an administrator imports a 1,000-row CSV through the preview, and a broken file 
 with readable errors and changes nothing.
 """
 
-import os
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
-from django.conf import settings
 
+from core.testing import admin_login, new_page, screenshot
 from customers.models import Customer
 from demo import customers as demo_customers
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,43 +22,14 @@ MENU = {
 }
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
 def _login(browser, live_server, username: str, password: str):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    host = urlsplit(live_server.url).netloc
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if urlsplit(route.request.url).netloc == host else route.abort()
-        ),
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.locator("form button[type=submit], form input[type=submit]").first.click()
-    page.wait_for_url(f"{live_server.url}/admin/")
+    page = new_page(browser, live_server, timeout_ms=20_000)
+    admin_login(page, live_server, username, password)
     return page
 
 
 def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"customers-{name}.png"), full_page=True)
+    screenshot(page, f"customers-{name}")
 
 
 def _menu_links(page) -> str:

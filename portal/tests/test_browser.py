@@ -4,61 +4,21 @@ Runs against pytest-django's live server; every request to another host is abort
 leaves the machine. Skipped when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1.
 """
 
-import os
 import re
 import uuid
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import sms
-from django.conf import settings
 from django.core.management import call_command, get_commands
 
+from core.testing import new_page, screenshot
 from customers.tests.factories import LevelFactory, make_customer
 from orders.tests.factories import ServiceFactory
 from portal.tests.conftest import recharge
 from wallet.selectors import balance_of
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-VIEWPORTS = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between page actions are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def expect(locator):
@@ -67,25 +27,8 @@ def expect(locator):
     return playwright_expect(locator)
 
 
-def new_page(browser, live_server, size: str):
-    context = browser.new_context(locale="zh-CN", **VIEWPORTS[size])
-    live_host = urlsplit(live_server.url).netloc
-
-    def only_the_live_server(route):
-        if urlsplit(route.request.url).netloc == live_host:
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", only_the_live_server)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
 def shot(page, size: str, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}-{size}.png"), full_page=True)
+    screenshot(page, f"portal-{name}-{size}")
 
 
 def money(text: str) -> Decimal:

@@ -6,68 +6,32 @@ exports it, and wallet_audit reconciles. A support user finds no way to move mon
 """
 
 import csv
-import os
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.utils import translation
 
+from core.testing import admin_login, new_page, screenshot
 from customers.tests.factories import StaffFactory, make_customer
 from wallet.models import Entry
 from wallet.selectors import balance_of
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 PASSWORD = "pw-staff-123"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
 def _login(browser, live_server, username: str):
-    context = browser.new_context(
-        locale="zh-CN", viewport={"width": 1280, "height": 900}, accept_downloads=True
-    )
-    host = urlsplit(live_server.url).netloc
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if urlsplit(route.request.url).netloc == host else route.abort()
-        ),
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit], form input[type=submit]").first.click()
-    page.wait_for_url(f"{live_server.url}/admin/")
+    page = new_page(browser, live_server, accept_downloads=True)
+    admin_login(page, live_server, username, PASSWORD)
     return page
 
 
 def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"wallet-{name}.png"), full_page=True)
+    screenshot(page, f"wallet-{name}")
 
 
 def test_finance_moves_money_and_support_cannot(browser, live_server, roles):
