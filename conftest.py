@@ -76,3 +76,11 @@ def browser(monkeypatch):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def roles(db):
+    """The four staff groups (管理员, 财务, 客户经理, 客服) with their permissions."""
+    from django.core.management import call_command
+
+    call_command("sync_roles", verbosity=0)

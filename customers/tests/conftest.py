@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
 
 from customers.tests.factories import LevelFactory, StaffFactory, make_customer
 
@@ -22,11 +21,6 @@ def fresh(user):
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)
     return type(user).objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def roles(db):
-    call_command("sync_roles", verbosity=0)
 
 
 @pytest.fixture

@@ -3,32 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
-from django.core.management import CommandError, call_command
+from django.contrib.auth.models import Permission
 
 from customers.tests.factories import LevelFactory, StaffFactory, make_customer
 from orders.tests.factories import ServiceFactory
 from wallet.services import wallet_recharge
-
-# Used only until customers.roles (python manage.py sync_roles) exists: what the issue says each
-# role may do with orders.
-FALLBACK_ROLES = {
-    "管理员": [
-        "customers.view_customer",
-        "customers.change_customer",
-        "orders.view_order",
-        "orders.cancel_order",
-        "orders.place_order",
-        "orders.export_order",
-        "orders.run_order",
-        "orders.view_service",
-        "orders.change_service",
-        "orders.add_service",
-    ],
-    "财务": ["customers.view_customer", "orders.view_order", "orders.export_order"],
-    "客户经理": ["orders.view_order", "orders.place_order"],
-    "客服": ["customers.view_customer", "orders.view_order", "orders.cancel_order"],
-}
 
 
 def grant(user, *perms: str):
@@ -41,21 +20,6 @@ def grant(user, *perms: str):
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)
     return user
-
-
-@pytest.fixture
-def roles(db):
-    """The four staff groups, from sync_roles when it exists."""
-    try:
-        call_command("sync_roles", verbosity=0)
-    except CommandError:
-        for name, perms in FALLBACK_ROLES.items():
-            group, _ = Group.objects.get_or_create(name=name)
-            for perm in perms:
-                app_label, codename = perm.split(".")
-                group.permissions.add(
-                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
-                )
 
 
 @pytest.fixture
