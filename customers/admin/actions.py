@@ -107,6 +107,8 @@ class CustomerActionsMixin:
             "opts": self.opts,
             "form": form,
             "customers": customers,
+            "action": True,
+            "selected": customers,
             "action_name": action,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "media": self.media + form.media,

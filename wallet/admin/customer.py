@@ -253,6 +253,7 @@ class WalletCustomerAdmin(CustomerAdmin):
             "operation": operation,
             "form": form,
             "customers": customers,
+            "selected": customers,
             "action": action,
             "action_name": f"{operation.name}_selected",
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
