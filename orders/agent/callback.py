@@ -12,13 +12,12 @@ the same services as the agent, with the same refunds.
 from django.conf import settings
 
 from orders.agent.worker import finish
-from orders.fulfilment import FulfilmentResult, Outcome
+from orders.fulfilment import FulfilmentResult
+from orders.fulfilment.webhook import MalformedAnswer, supplier_result
 from orders.models import Order
 
 CALLBACK_AGENT = "callback"
 MAX_AGE_SECONDS = 300  # a signed callback older (or newer) than this is refused
-MAX_REFERENCE_LENGTH = 100
-MAX_MESSAGE_LENGTH = 500
 
 
 class CallbackInvalid(ValueError):
@@ -38,45 +37,12 @@ def callback_secrets(order: Order | None) -> list[str]:
     return [secret for name in names if (secret := backend_secret(name))]
 
 
-def _integer(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def parse_callback(data: dict, order: Order) -> FulfilmentResult:
-    """The result the supplier reports, checked against the order."""
+    """The result the supplier reports, checked against the order (the webhook's own rules)."""
     try:
-        outcome = Outcome(data.get("status"))
-    except ValueError as exc:
-        raise CallbackInvalid(f"unknown status {data.get('status')!r}") from exc
-    delivered = data.get("delivered", order.quantity if outcome == Outcome.COMPLETED else 0)
-    if not _integer(delivered) or not 0 <= delivered <= order.quantity:
-        raise CallbackInvalid(f"delivered must be an integer in 0..{order.quantity}")
-    consistent = {
-        Outcome.COMPLETED: delivered == order.quantity,
-        Outcome.PARTIAL: 0 < delivered < order.quantity,
-        Outcome.FAILED: delivered == 0,
-        Outcome.ACCEPTED: True,
-    }[outcome]
-    if not consistent:
-        raise CallbackInvalid(f"{outcome} with delivered {delivered} of {order.quantity}")
-    baseline = data.get("baseline")
-    if baseline is not None and (not _integer(baseline) or not 0 <= baseline < 2**63):
-        raise CallbackInvalid("baseline must be a non-negative integer or null")
-    reference = data.get("reference") or ""
-    if not isinstance(reference, str) or len(reference) > MAX_REFERENCE_LENGTH:
-        raise CallbackInvalid(f"reference must be a string of at most {MAX_REFERENCE_LENGTH}")
-    if reference and order.supplier_reference and reference != order.supplier_reference:
-        raise CallbackInvalid("reference does not match the order's supplier reference")
-    message = data.get("message") or ""
-    if not isinstance(message, str):
-        raise CallbackInvalid("message must be a string")
-    return FulfilmentResult(
-        outcome=outcome,
-        delivered_quantity=delivered,
-        baseline_count=baseline,
-        supplier_reference=reference or order.supplier_reference,
-        message=message[:MAX_MESSAGE_LENGTH],
-    )
+        return supplier_result(data, order, check_reference=True, default_delivered=True)
+    except MalformedAnswer as exc:
+        raise CallbackInvalid(str(exc)) from exc
 
 
 def callback_apply(*, order: Order, result: FulfilmentResult) -> str:

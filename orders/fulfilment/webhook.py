@@ -294,17 +294,35 @@ def _parse_answer(answer: bytes, order, *, polling: bool) -> FulfilmentResult:
     if not isinstance(data, dict):
         raise _AttemptFailed("malformed answer: not a JSON object")
 
+    try:
+        return supplier_result(data, order, check_reference=polling)
+    except MalformedAnswer as exc:
+        raise _AttemptFailed(f"malformed answer: {exc}") from exc
+
+
+class MalformedAnswer(ValueError):
+    """A supplier's result (webhook answer or callback body) that cannot describe this order."""
+
+
+def supplier_result(
+    data: dict, order, *, check_reference: bool, default_delivered: bool = False
+) -> FulfilmentResult:
+    """The supplier's JSON result checked against the order, or MalformedAnswer saying why.
+
+    Shared by the webhook answers and the signed callback, so both accept exactly the same
+    results. ``default_delivered``: a missing ``delivered`` means all (completed) or none.
+    """
     status = data.get("status")
     if status not in tuple(Outcome):
-        raise _AttemptFailed(f"malformed answer: unknown status {status!r}")
+        raise MalformedAnswer(f"unknown status {status!r}")
     outcome = Outcome(status)
 
-    delivered = data.get("delivered")
     quantity = order.quantity
+    delivered = data.get("delivered")
+    if delivered is None and default_delivered:
+        delivered = quantity if outcome == Outcome.COMPLETED else 0
     if not _is_int(delivered) or not 0 <= delivered <= quantity:
-        raise _AttemptFailed(
-            f"malformed answer: delivered {delivered!r} is not an integer in 0..{quantity}"
-        )
+        raise MalformedAnswer(f"delivered {delivered!r} is not an integer in 0..{quantity}")
     consistent = {
         Outcome.COMPLETED: delivered == quantity,
         Outcome.PARTIAL: 0 < delivered < quantity,
@@ -312,26 +330,29 @@ def _parse_answer(answer: bytes, order, *, polling: bool) -> FulfilmentResult:
         Outcome.ACCEPTED: True,
     }[outcome]
     if not consistent:
-        raise _AttemptFailed(f"malformed answer: {status} with delivered {delivered} of {quantity}")
+        raise MalformedAnswer(f"{status} with delivered {delivered} of {quantity}")
 
     baseline = data.get("baseline")
     if baseline is not None and (not _is_int(baseline) or not 0 <= baseline <= MAX_BASELINE):
-        raise _AttemptFailed(f"malformed answer: baseline {baseline!r}")
+        raise MalformedAnswer(f"baseline {baseline!r}")
 
     reference = data.get("reference")
     reference = "" if reference is None else reference
     if not isinstance(reference, str) or len(reference) > MAX_REFERENCE_LENGTH:
-        raise _AttemptFailed(f"malformed answer: reference {reference!r:.120}")
+        raise MalformedAnswer(f"reference {reference!r:.120}")
     # An answer about some other supplier job must not be booked against this order.
-    if polling and reference and order.supplier_reference and reference != order.supplier_reference:
-        raise _AttemptFailed(
-            f"malformed answer: reference {reference!r} is not {order.supplier_reference!r}"
-        )
+    if (
+        check_reference
+        and reference
+        and order.supplier_reference
+        and reference != order.supplier_reference
+    ):
+        raise MalformedAnswer(f"reference {reference!r} is not {order.supplier_reference!r}")
 
     message = data.get("message")
     message = "" if message is None else message
     if not isinstance(message, str):
-        raise _AttemptFailed(f"malformed answer: message {message!r:.120}")
+        raise MalformedAnswer(f"message {message!r:.120}")
 
     return FulfilmentResult(
         outcome=outcome,
