@@ -13,7 +13,7 @@ from customers.models import Customer
 from customers.phone import normalize_mobile
 from orders.fulfilment import backend_names
 from orders.models import Service
-from orders.pricing import parse_quantity, validate_target
+from orders.pricing import Quote, parse_quantity, validate_target
 from orders.services import order_quote
 
 BACKEND_UNKNOWN = _("Unknown fulfilment backend %(name)s; configured: %(names)s.")
@@ -108,7 +108,42 @@ class PriceTierFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(TIER_ABOVE_MAXIMUM, params={"quantity": min(quantities)})
 
 
-class PlaceOrderForm(forms.Form):
+class PricedOrderFormMixin:
+    """For a form with ``service``, ``target`` and ``quantity``: ``clean`` validates the target
+    for the service and prices the order for ``order_customer(data)`` into ``self.quote`` —
+    the same checks ``order_place`` makes, shown as field errors (admin and portal alike).
+    """
+
+    quote: Quote | None = None
+
+    def order_customer(self, data: dict) -> Customer | None:
+        """Whose level prices the order."""
+        raise NotImplementedError
+
+    def clean(self):
+        """Validate the target for the service and price the order for the customer."""
+        data = super().clean()
+        service = data.get("service")
+        if service is None:
+            return data
+        if "target" in data:
+            try:
+                data["target"] = validate_target(service=service, target=data["target"])
+            except DomainError as exc:
+                self.add_error("target", exc.message)
+        customer = self.order_customer(data)
+        if customer is not None and "quantity" in data:
+            try:
+                self.quote = order_quote(
+                    customer=customer, service=service, quantity=data["quantity"]
+                )
+                data["quantity"] = self.quote.quantity
+            except DomainError as exc:
+                self.add_error("quantity", exc.message)
+        return data
+
+
+class PlaceOrderForm(PricedOrderFormMixin, forms.Form):
     """Staff place an order on a customer's behalf; ``clean`` prices it (``self.quote``)."""
 
     customer = forms.CharField(
@@ -129,7 +164,6 @@ class PlaceOrderForm(forms.Form):
     def __init__(self, *args, customers: QuerySet[Customer], **kwargs):
         super().__init__(*args, **kwargs)
         self.customers = customers
-        self.quote = None
         self.fields["idempotency_key"].initial = f"admin:{uuid.uuid4().hex}"
 
     def clean_customer(self) -> Customer:
@@ -154,25 +188,9 @@ class PlaceOrderForm(forms.Form):
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
 
-    def clean(self):
-        """Validate the target for the service and price the order for this customer."""
-        data = super().clean()
-        customer, service = data.get("customer"), data.get("service")
-        if service is None:
-            return data
-        if "target" in data:
-            try:
-                data["target"] = validate_target(service=service, target=data["target"])
-            except DomainError as exc:
-                self.add_error("target", exc.message)
-        if customer is not None and "quantity" in data:
-            try:
-                self.quote = order_quote(
-                    customer=customer, service=service, quantity=data["quantity"]
-                )
-            except DomainError as exc:
-                self.add_error("quantity", exc.message)
-        return data
+    def order_customer(self, data: dict) -> Customer | None:
+        """The customer picked on the form."""
+        return data.get("customer")
 
 
 class CancelOrdersForm(forms.Form):

@@ -6,13 +6,12 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import DomainError
 from customers.exceptions import InvalidMobile
 from customers.models import Customer
 from customers.phone import normalize_mobile
+from orders.forms import PricedOrderFormMixin
 from orders.models import Service
-from orders.pricing import Quote, validate_target
-from orders.services import order_quote
+from orders.pricing import Quote
 from portal.labels import KIND_LABELS, STATUS_LABELS
 from portal.selectors import EntryFilters, OrderFilters, services_for_order
 
@@ -94,7 +93,7 @@ class SmsLoginForm(BootstrapForm):
     )
 
 
-class OrderForm(BootstrapForm):
+class OrderForm(PricedOrderFormMixin, BootstrapForm):
     """Service, target and quantity; valid once the order can be priced for this customer."""
 
     service = forms.ModelChoiceField(
@@ -126,25 +125,9 @@ class OrderForm(BootstrapForm):
     def clean_target(self):
         return self.cleaned_data["target"].strip()
 
-    def clean(self):
-        data = super().clean()
-        service = data.get("service")
-        if service is None:
-            return data
-        if "target" in data:
-            try:
-                data["target"] = validate_target(service=service, target=data["target"])
-            except DomainError as exc:
-                self.add_error("target", exc.message)
-        if "quantity" in data:
-            try:
-                self.quote = order_quote(
-                    customer=self.customer, service=service, quantity=data["quantity"]
-                )
-                data["quantity"] = self.quote.quantity
-            except DomainError as exc:
-                self.add_error("quantity", exc.message)
-        return data
+    def order_customer(self, data: dict) -> Customer:
+        """The logged-in customer."""
+        return self.customer
 
 
 class ConfirmOrderForm(OrderForm):
