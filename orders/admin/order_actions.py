@@ -94,6 +94,8 @@ class OrderActionsMixin:
             "orders": orders,
             "form": form,
             "action": action,
+            "selected": orders,
+            "action_name": "cancel_orders",
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/orders/order/cancel_confirmation.html", context)
