@@ -15,6 +15,10 @@ CUSTOMER_INACTIVE = _("This customer is deactivated and cannot place orders.")
 NOT_CANCELLABLE = _("Order %(number)s is %(status)s and can no longer be cancelled.")
 STATE_CHANGED = _("Order %(number)s is no longer %(expected)s; nothing was changed.")
 DUPLICATE_SUBMIT = _("This order form was already submitted for another order.")
+PRICE_CHANGED = _(
+    "The price is now %(amount)s, not the amount that was confirmed; nothing was charged. "
+    "Check the new price and confirm again."
+)
 
 
 class OrderError(DomainError):
@@ -43,3 +47,19 @@ class OrderNotCancellable(OrderError):
 
 class OrderStateChanged(OrderError):
     """A guarded transition found the order in another status (someone else moved it)."""
+
+
+class PriceChanged(OrderError):
+    """The amount priced under the account lock differs from the amount the person confirmed.
+
+    ``quote`` is the new price (an ``orders.pricing.Quote``) to show for a new confirmation.
+    """
+
+    def __init__(self, message=PRICE_CHANGED, *, quote):
+        self.quote = quote
+        super().__init__(message, amount=quote.amount)
+
+    @property
+    def amount(self):
+        """The new amount."""
+        return self.quote.amount

@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.db.models import QuerySet
@@ -15,6 +16,8 @@ from orders.fulfilment import backend_names
 from orders.models import Service
 from orders.pricing import Quote, parse_quantity, validate_target
 from orders.services import order_quote
+from wallet.exceptions import InvalidAmount
+from wallet.money import amount_from_text
 
 BACKEND_UNKNOWN = _("Unknown fulfilment backend %(name)s; configured: %(names)s.")
 PATTERN_INVALID = _("This is not a valid regular expression: %(error)s")
@@ -23,6 +26,22 @@ CUSTOMER_NOT_FOUND = _("No customer you may serve has this username, mobile or I
 SERVICE_CHOICE_INVALID = _("Choose an active service from the list.")
 TIERS_REQUIRED = _("An active service needs at least one price tier.")
 TIER_ABOVE_MAXIMUM = _("The smallest tier (%(quantity)s) is above the maximum quantity.")
+SHOWN_AMOUNT_INVALID = _(
+    "The confirmed amount could not be read; nothing was charged. "
+    "Check the amount below and confirm again."
+)
+
+
+def read_shown_amount(value: str | None) -> Decimal | None:
+    """The amount a confirmation page showed, as posted back with the confirm button; None when
+    missing or not an amount in the strict grammar of ``wallet.money`` (the caller then shows
+    the confirmation again with a message, and charges nothing).
+    """
+    try:
+        amount = amount_from_text(value or "")
+    except InvalidAmount:
+        return None
+    return amount if amount >= 0 else None
 
 
 def backend_choices() -> list[tuple[str, str]]:
@@ -157,7 +176,8 @@ class PlaceOrderForm(PricedOrderFormMixin, forms.Form):
         error_messages={"invalid_choice": SERVICE_CHOICE_INVALID},
     )
     target = forms.CharField(label=_("target"), max_length=500)
-    quantity = forms.CharField(label=_("quantity"), max_length=20)
+    # Text read by parse_quantity only (not IntegerField, which takes "１００"; not stripped).
+    quantity = forms.CharField(label=_("quantity"), strip=False)
     memo = forms.CharField(label=_("memo"), max_length=255, required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 

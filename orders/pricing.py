@@ -23,6 +23,9 @@ from orders.models import PriceTier, Service
 from wallet.money import quantize_money
 
 MAX_QUANTITY_DIGITS = 12
+# Optional ASCII spaces around ASCII digits, nothing else: [0-9], not \d or isdecimal(), which
+# accept full-width "１００" and other scripts' digits; no sign, point, separator or exponent.
+_TYPED_QUANTITY = re.compile(rf" *[0-9]{{1,{MAX_QUANTITY_DIGITS}}} *")
 
 
 @dataclass(frozen=True)
@@ -45,16 +48,17 @@ class Quote:
 
 
 def parse_quantity(value) -> int:
-    """A whole number (``"10"`` or ``10``); refuses ``1.5``, ``-3``, ``abc`` and booleans."""
+    """A whole number: ``10`` from code, or text that is only ASCII digits with optional spaces
+    around (the same strictness as ``wallet.money.parse_amount``); refuses ``1.5``, ``-3``,
+    ``1e3``, ``1,000``, ``１００``, ``abc``, booleans and floats.
+    """
     if isinstance(value, bool):
         raise InvalidQuantity(QUANTITY_NOT_AN_INTEGER)
     if isinstance(value, int):
         return value
-    text = str(value).strip()
-    # isdigit() accepts "²", which int() refuses; a dozen digits is already out of any range.
-    if not (text.isdecimal() and len(text) <= MAX_QUANTITY_DIGITS):
+    if not (isinstance(value, str) and _TYPED_QUANTITY.fullmatch(value)):
         raise InvalidQuantity(QUANTITY_NOT_AN_INTEGER)
-    return int(text)
+    return int(value)
 
 
 def quantity_range(service: Service, tiers: list[PriceTier]) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from orders.exceptions import (
     CustomerInactive,
     OrderNotCancellable,
     OrderStateChanged,
+    PriceChanged,
     ServiceUnavailable,
 )
 from orders.models import Order, OrderEvent, Service
@@ -78,22 +79,25 @@ def order_place(
     service: Service,
     target: str,
     quantity,
+    expected_amount: Decimal | None = None,
     idempotency_key: str | None = None,
     created_by: AbstractBaseUser | None = None,
     memo: str = "",
 ) -> Order:
     """Price, debit and create the order in one transaction on the locked account.
 
-    A repeated ``idempotency_key`` for the same customer returns the first order.
+    ``expected_amount`` is the amount the person confirmed: when the price computed under the
+    lock differs (a price, tier, level or discount change since the confirmation), PriceChanged
+    carries the new quote and nothing is written. A repeated ``idempotency_key`` for the same
+    customer returns the first order, whatever the price now; ``order.replayed`` says which.
     """
-    if idempotency_key:
-        existing = Order.objects.using(PRIMARY).filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return _same_submit(existing, customer)
     target = validate_target(service=service, target=target)
     try:
         with transaction.atomic(using=PRIMARY):
             account_lock(customer_id=customer.pk)
+            # Under the lock: a double submit waits here for the first and then finds its order.
+            if idempotency_key and (existing := _order_by_key(idempotency_key)):
+                return _same_submit(existing, customer)
             # Re-read under the lock: deactivation and level changes are seen at once.
             customer = Customer.objects.using(PRIMARY).select_related("level").get(pk=customer.pk)
             if not customer.is_active:
@@ -102,6 +106,8 @@ def order_place(
             # form was shown is seen, and a replica's lag never sets a price.
             service = _service_for_pricing(service)
             quote = order_quote(customer=customer, service=service, quantity=quantity)
+            if expected_amount is not None and quote.amount != expected_amount:
+                raise PriceChanged(quote=quote)
             order = Order.objects.using(PRIMARY).create(
                 number=order_number_new(),
                 customer=customer,
@@ -125,12 +131,16 @@ def order_place(
             _event(order, "", Status.PENDING, actor=created_by)
             transaction.on_commit(lambda: _run_placed_hooks(order), using=PRIMARY)
     except IntegrityError:
-        if idempotency_key:
-            existing = Order.objects.using(PRIMARY).filter(idempotency_key=idempotency_key).first()
-            if existing is not None:  # the double submit raced us and won
-                return _same_submit(existing, customer)
+        # The same key committed for another customer (whose lock we did not wait for).
+        if idempotency_key and (existing := _order_by_key(idempotency_key)):
+            return _same_submit(existing, customer)
         raise
+    order.replayed = False
     return order
+
+
+def _order_by_key(idempotency_key: str) -> Order | None:
+    return Order.objects.using(PRIMARY).filter(idempotency_key=idempotency_key).first()
 
 
 def _service_for_pricing(service: Service) -> Service:
@@ -143,6 +153,7 @@ def _service_for_pricing(service: Service) -> Service:
 def _same_submit(order: Order, customer: Customer) -> Order:
     if order.customer_id != customer.pk:
         raise OrderStateChanged(DUPLICATE_SUBMIT)
+    order.replayed = True
     return order
 
 

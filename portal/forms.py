@@ -107,9 +107,10 @@ class OrderForm(PricedOrderFormMixin, BootstrapForm):
         max_length=500,
         widget=forms.TextInput(attrs={"placeholder": "https://", "autocomplete": "off"}),
     )
+    # Text read by parse_quantity only (not IntegerField, which takes "１００"; not stripped).
     quantity = forms.CharField(
         label=_("Quantity"),
-        max_length=12,
+        strip=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     # Made when the form is first shown; one key = one order, however often it is submitted.
@@ -133,7 +134,9 @@ class OrderForm(PricedOrderFormMixin, BootstrapForm):
 class ConfirmOrderForm(OrderForm):
     """The same order, re-posted from the confirmation page with the amount the customer saw."""
 
-    shown_amount = forms.DecimalField(max_digits=14, decimal_places=2, widget=forms.HiddenInput)
+    # Raw text: the view reads it with orders.forms.read_shown_amount and, when it is missing or
+    # malformed, shows the confirmation again with a message instead of a silent redisplay.
+    shown_amount = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

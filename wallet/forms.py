@@ -18,9 +18,11 @@ class MoneyMovementForm(forms.Form):
     a double submit of the same form moves money once (services replay a repeated key).
     """
 
+    # Text, not DecimalField: that would accept "１００" and "1e3" before parse_amount sees them;
+    # strip=False so that only the parser's ASCII spaces are allowed around the digits.
     amount = forms.CharField(
         label=_("Amount (CNY)"),
-        max_length=32,
+        strip=False,
         widget=forms.TextInput(
             attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control"}
         ),

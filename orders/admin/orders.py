@@ -21,7 +21,8 @@ from core.exceptions import DomainError
 from orders.admin import services  # noqa: F401  (registers the Service admin)
 from orders.admin.agents import AgentActionsMixin
 from orders.admin.order_actions import OrderActionsMixin
-from orders.forms import PlaceOrderForm
+from orders.exceptions import PriceChanged
+from orders.forms import SHOWN_AMOUNT_INVALID, PlaceOrderForm, read_shown_amount
 from orders.models import Order, OrderEvent
 from orders.selectors import (
     customers_served_by,
@@ -33,6 +34,10 @@ from orders.services import order_place
 from wallet.selectors import balance_of
 
 PLACED = _("Order %(number)s placed for %(customer)s: %(amount)s charged, balance now %(balance)s.")
+ALREADY_PLACED = _(
+    "This form already placed order %(number)s for %(customer)s; nothing was charged again. "
+    "Balance now %(balance)s."
+)
 
 STATUS_BADGES = {
     Order.Status.PENDING: "secondary",
@@ -293,7 +298,11 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         ]
 
     def place_view(self, request):
-        """Place an order on a customer's behalf: form, then the quote to confirm, then place."""
+        """Place an order on a customer's behalf: form, then the quote to confirm, then place.
+
+        The confirmation posts back the amount it showed; ``order_place`` charges only that
+        amount (compared under the account lock) or the page shows the new price to confirm.
+        """
         if not self.has_place_permission(request):
             raise PermissionDenied
         customers = customers_served_by(request.user)
@@ -309,35 +318,38 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
             return self._place_page(request, form)
         if "_confirm" not in request.POST:
             return self._place_page(request, form, confirm=True)
+        shown = read_shown_amount(request.POST.get("shown_amount"))
+        if shown is None:
+            return self._place_page(request, form, confirm=True, notice=SHOWN_AMOUNT_INVALID)
         try:
             order = order_place(
                 customer=data["customer"],
                 service=data["service"],
                 target=data["target"],
                 quantity=data["quantity"],
+                expected_amount=shown,
                 idempotency_key=data["idempotency_key"],
                 created_by=request.user,
                 memo=data["memo"],
             )
+        except PriceChanged as exc:
+            form.quote = exc.quote
+            return self._place_page(request, form, confirm=True, notice=exc.message)
         except DomainError as exc:
             form.add_error(None, exc.message)
             return self._place_page(request, form)
-        self.log_addition(request, order, [{"added": {}}])
         balance = balance_of(customer_id=order.customer_id)
-        self.message_user(
-            request,
-            PLACED
-            % {
-                "number": order.number,
-                "customer": order.customer,
-                "amount": order.amount,
-                "balance": balance,
-            },
-            messages.SUCCESS,
-        )
+        params = {"number": order.number, "customer": order.customer, "balance": balance}
+        if order.replayed:
+            self.message_user(request, ALREADY_PLACED % params, messages.INFO)
+        else:
+            self.log_addition(request, order, [{"added": {}}])
+            self.message_user(
+                request, PLACED % {**params, "amount": order.amount}, messages.SUCCESS
+            )
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
-    def _place_page(self, request, form, *, confirm: bool = False):
+    def _place_page(self, request, form, *, confirm: bool = False, notice: str = ""):
         quote, balance_now, balance_after = form.quote, None, None
         if confirm and quote is not None:
             balance_now = balance_of(customer_id=form.cleaned_data["customer"].pk)
@@ -349,6 +361,7 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
             "form": form,
             "confirm": confirm and quote is not None,
             "quote": quote,
+            "notice": notice,
             "customer": form.cleaned_data.get("customer") if confirm else None,
             "service": form.cleaned_data.get("service") if confirm else None,
             "balance_now": balance_now,

@@ -1,11 +1,14 @@
 """Staff place an order for a customer: form, quote to confirm, one order however often posted."""
 
+import html
+import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from customers.tests.factories import StaffFactory
+from orders.admin.orders import ALREADY_PLACED
 from orders.exceptions import QUANTITY_NOT_AN_INTEGER
 from orders.forms import CUSTOMER_NOT_FOUND, SERVICE_CHOICE_INVALID
 from orders.models import Order
@@ -32,6 +35,14 @@ def _form(client, **fields):
     return {"idempotency_key": key, "memo": "", **fields}
 
 
+def _confirmation(client, data) -> dict:
+    """Show the price for ``data`` and return what the page's confirm button posts back."""
+    page = client.post(PLACE, data)
+    assert page.context["confirm"] is True, page.context["form"].errors
+    hidden = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.content.decode())
+    return {**{name: html.unescape(value) for name, value in hidden}, "_confirm": "1"}
+
+
 def test_quote_then_confirm_charges_the_exact_discounted_amount(client, admin_user, customer):
     client.force_login(admin_user)
     service = ServiceFactory(tiers=[(1, "1.00"), (1000, "800.00")])
@@ -55,7 +66,9 @@ def test_quote_then_confirm_charges_the_exact_discounted_amount(client, admin_us
     assert "85.85" in html and "14.15" in html
     assert Order.objects.count() == 0
 
-    placed = client.post(PLACE, {**data, "_confirm": "1"})
+    confirmed = _confirmation(client, data)
+    assert confirmed["shown_amount"] == "85.85"
+    placed = client.post(PLACE, confirmed)
     assert placed.status_code == 302
     order = Order.objects.get()
     assert placed["Location"] == reverse("admin:orders_order_change", args=[order.pk])
@@ -67,8 +80,9 @@ def test_quote_then_confirm_charges_the_exact_discounted_amount(client, admin_us
     assert balance_of(customer_id=customer.pk) == Decimal("14.15")
 
     # the confirm button pressed twice (or the page reloaded) places nothing more
-    again = client.post(PLACE, {**data, "_confirm": "1"})
-    assert again.status_code == 302
+    again = client.post(PLACE, confirmed, follow=True)
+    replayed = ALREADY_PLACED % {"number": order.number, "customer": customer, "balance": "14.15"}
+    assert str(replayed) in [str(m) for m in again.context["messages"]]
     assert Order.objects.count() == 1
     assert Entry.objects.filter(kind=Entry.Kind.ORDER_DEBIT).count() == 1
     assert balance_of(customer_id=customer.pk) == Decimal("14.15")
@@ -125,7 +139,7 @@ def test_insufficient_funds_at_confirm_is_a_message_and_nothing_is_written(
     data = _form(
         client, customer="carol", service=service.pk, target="https://a.cn", quantity="200"
     )
-    response = client.post(PLACE, {**data, "_confirm": "1"})
+    response = client.post(PLACE, _confirmation(client, data))
     assert response.status_code == 200
     assert "100.00" in " ".join(response.context["form"].non_field_errors())
     assert Order.objects.count() == 0

@@ -3,6 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from customers.tests.factories import LevelFactory, make_customer
 from orders.exceptions import (
@@ -94,13 +97,49 @@ def test_a_service_without_tiers_is_refused():
     assert str(refused.value) == SERVICE_HAS_NO_PRICES
 
 
-@pytest.mark.parametrize("good", [("10", 10), (" 10 ", 10), (10, 10), ("0010", 10)])
+@pytest.mark.parametrize(
+    "good", [("10", 10), (" 10 ", 10), (10, 10), ("0010", 10), ("9" * 12, 10**12 - 1)]
+)
 def test_quantity_parses_whole_numbers(good):
     assert parse_quantity(good[0]) == good[1]
 
 
-@pytest.mark.parametrize("bad", ["1.5", "-3", "abc", "", "1e3", "²", "十", True, 1.0, "9" * 40])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        *("1.5", "-3", "abc", "", "1e3", "1E5", "²", "十", True, 1.0, "9" * 40, "9" * 13),
+        *("1,5", "10,5", "1_000", "１００", "+5", "0x10", "NaN", "Infinity", "5.", ".5", "5.0"),
+        *("\u300010", "10\t", "10\n", "\u00a010", "٣", None, b"10"),
+    ],
+)
 def test_quantity_refuses_anything_but_a_whole_number(bad):
     with pytest.raises(InvalidQuantity) as refused:
         parse_quantity(bad)
     assert str(refused.value) == QUANTITY_NOT_AN_INTEGER
+
+
+def person_reads_quantity(text: str) -> int | None:
+    """Only ASCII digits (at most 12), spaces around; written without a regular expression."""
+    core = text.strip(" ")
+    if not 1 <= len(core) <= 12 or any(c not in "0123456789" for c in core):
+        return None
+    return int(core)
+
+
+@hsettings(max_examples=500)
+@given(
+    st.one_of(
+        st.text(
+            alphabet=st.sampled_from(list("0123456789.,_eE+- x") + list("１٣\t\u3000")), max_size=14
+        ),
+        st.from_regex(r" {0,2}[0-9]{1,13} {0,2}", fullmatch=True),
+        st.text(max_size=14),
+    )
+)
+def test_a_quantity_is_accepted_exactly_when_a_person_reads_a_whole_number(text):
+    expected = person_reads_quantity(text)
+    if expected is None:
+        with pytest.raises(InvalidQuantity):
+            parse_quantity(text)
+    else:
+        assert parse_quantity(text) == expected

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.admin import CappedCountPaginator
 from core.exceptions import DomainError
+from orders.exceptions import PriceChanged
+from orders.forms import SHOWN_AMOUNT_INVALID, read_shown_amount
 from orders.models import Order
 from orders.services import order_cancel, order_place
 from portal import conf
@@ -110,32 +112,39 @@ def _idempotency_key(data) -> str:
 @require_POST
 @portal_login_required
 def order_confirm_view(request):
-    """Place the confirmed order, charging the amount shown; a repeat finds the first order."""
+    """Place the confirmed order at the amount shown, or show the new price to confirm again.
+
+    ``order_place`` compares the amount under the account lock and finds a repeated submit by
+    its key, so a price change at any moment is never charged unseen and a double submit is
+    one order.
+    """
     form = ConfirmOrderForm(request.POST, customer=request.customer)
     if not form.is_valid():
         visible = OrderForm(request.POST, customer=request.customer)
         visible.is_valid()
         return _order_form_page(request, visible)
     data = form.cleaned_data
-    key = _idempotency_key(data)
-    already = Order.objects.using("default").filter(idempotency_key=key).first()
-    if already is None and form.quote.amount != data["shown_amount"]:
-        return _confirm_page(request, form, quote=form.quote, notice=PRICE_CHANGED)
+    shown = read_shown_amount(data["shown_amount"])
+    if shown is None:
+        return _confirm_page(request, form, quote=form.quote, notice=SHOWN_AMOUNT_INVALID)
     try:
         order = order_place(
             customer=request.customer,
             service=data["service"],
             target=data["target"],
             quantity=data["quantity"],
-            idempotency_key=key,
+            expected_amount=shown,
+            idempotency_key=_idempotency_key(data),
             created_by=request.user,
         )
+    except PriceChanged as exc:
+        return _confirm_page(request, form, quote=exc.quote, notice=PRICE_CHANGED)
     except DomainError as exc:
         visible = OrderForm(request.POST, customer=request.customer)
         visible.is_valid()
         visible.add_error(None, exc.message)
         return _order_form_page(request, visible)
-    if already is not None:
+    if order.replayed:
         messages.info(request, ORDER_ALREADY_PLACED % {"number": order.number})
     else:
         messages.success(request, ORDER_PLACED % {"number": order.number, "amount": order.amount})

@@ -22,22 +22,61 @@ CENTS = st.integers(min_value=1, max_value=int(LIMIT * 100))
 @given(CENTS)
 def test_every_cent_amount_under_the_limit_parses_to_itself(cents):
     value = Decimal(cents) / 100
-    for text in (str(value), f"{value:.2f}", f"  {value:,.2f} "):
+    for text in (str(value), f"{value:.2f}", f"  {value:.2f} "):
         assert parse_amount(text) == value
     assert parse_amount(value) == value
     assert parse_amount(str(value)).as_tuple().exponent == -2
+    if value >= 1000:  # a thousands separator is refused, never read as a decimal point
+        with pytest.raises(InvalidAmount):
+            parse_amount(f"{value:,.2f}")
 
 
 @given(st.integers(min_value=1, max_value=10**12), st.integers(min_value=3, max_value=8))
-def test_more_than_two_decimals_is_refused_unless_they_are_zeros(units, places):
-    value = Decimal(units).scaleb(-places)
-    if value > LIMIT or value <= 0:
-        return
-    if value == value.quantize(Decimal("0.01")):
-        assert parse_amount(str(value)) == value
-    else:
+def test_more_than_two_decimals_are_refused_even_zeros(units, places):
+    text = f"{Decimal(units).scaleb(-places):.{places}f}"
+    with pytest.raises(InvalidAmount):
+        parse_amount(text)
+
+
+def person_reads(text: str) -> Decimal | None:
+    """What a person reads in ``text``, written without a regular expression so that it checks
+    the parser rather than repeating it: ASCII digits, then optionally "." and one or two ASCII
+    digits, spaces around; None for anything else.
+    """
+    core = text.strip(" ")
+    whole, point, cents = core.partition(".")
+    if not whole or any(c not in "0123456789" for c in whole + cents):
+        return None
+    if point and not 1 <= len(cents) <= 2:
+        return None
+    return Decimal(core)
+
+
+# The characters people (and attackers) mix into amounts: ASCII and full-width digits, other
+# scripts' digits, separators, signs, exponents, currency, and every kind of space.
+TRICKY = st.text(
+    alphabet=st.sampled_from(
+        list("0123456789.,_eE+-xXabNnIiF ") + list("１０٣۵߂٫·¥￥元\t\n\u3000\u00a0")
+    ),
+    max_size=14,
+)
+TYPED = st.one_of(
+    TRICKY,
+    st.from_regex(r" {0,2}[0-9]{1,9}(\.[0-9]{1,2})? {0,2}", fullmatch=True),
+    st.text(max_size=20),
+)
+
+
+@hsettings(max_examples=600)
+@given(TYPED)
+def test_what_is_accepted_is_exactly_what_a_person_reads(text):
+    expected = person_reads(text)
+    if expected is None or not 0 < expected <= LIMIT:
         with pytest.raises(InvalidAmount):
-            parse_amount(str(value))
+            parse_amount(text)
+        return
+    value = parse_amount(text)
+    assert value == expected and value.as_tuple().exponent == -2
 
 
 @given(st.decimals(max_value=0, allow_nan=False, allow_infinity=False))

@@ -194,10 +194,19 @@ def test_deadlocks_are_recognised_by_code():
 
 
 @pytest.mark.parametrize(
-    ("typed", "parsed"),
-    [("¥100", "100.00"), ("￥1,234.5", "1234.50"), ("88元", "88.00"), (" 0.01 ", "0.01")],
+    ("typed", "parsed"), [(" 0.01 ", "0.01"), ("100", "100.00"), ("9.5", "9.50")]
 )
 def test_amounts_as_staff_type_them(typed, parsed):
     from wallet.money import parse_amount
 
     assert parse_amount(typed) == Decimal(parsed)
+
+
+@pytest.mark.parametrize("typed", ["¥100", "￥1,234.5", "88元", "1,234.50"])
+def test_currency_signs_and_separators_are_refused_not_guessed(typed):
+    from wallet.exceptions import AMOUNT_NOT_A_NUMBER, InvalidAmount
+    from wallet.money import parse_amount
+
+    with pytest.raises(InvalidAmount) as refused:
+        parse_amount(typed)
+    assert str(refused.value) == str(AMOUNT_NOT_A_NUMBER)
