@@ -7,15 +7,18 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from customers.tests.factories import StaffFactory
+from customers.services import customer_set_level
+from customers.tests.factories import LevelFactory, StaffFactory
 from orders.admin.orders import ALREADY_PLACED
-from orders.exceptions import QUANTITY_NOT_AN_INTEGER
-from orders.forms import CUSTOMER_NOT_FOUND, SERVICE_CHOICE_INVALID
+from orders.exceptions import PRICE_CHANGED, QUANTITY_NOT_AN_INTEGER
+from orders.forms import CUSTOMER_NOT_FOUND, SERVICE_CHOICE_INVALID, SHOWN_AMOUNT_INVALID
 from orders.models import Order
 from orders.tests.conftest import funded_customer, grant
 from orders.tests.factories import ServiceFactory
 from wallet.models import Entry
 from wallet.selectors import balance_of
+from wallet.tests.test_amount_corpus import CORPUS
+from wallet.tests.test_properties import person_reads
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +162,91 @@ def test_placing_needs_the_permission_and_a_visible_customer(client, roles, cust
     response = client.post(PLACE, {**data, "_confirm": "1"})
     assert CUSTOMER_NOT_FOUND in response.context["form"].errors["customer"]
     assert Order.objects.count() == 0
+
+
+REFUSED_QUANTITIES = [*CORPUS, "-1", "2.5", "1.0", "12 000"]
+
+
+@pytest.mark.parametrize("typed", REFUSED_QUANTITIES)
+@pytest.mark.parametrize("button", [{}, {"_confirm": "1"}])
+def test_the_corpus_as_a_quantity_is_refused_and_writes_nothing(
+    client, admin_user, customer, typed, button
+):
+    client.force_login(admin_user)
+    service = ServiceFactory(tiers=[(1, "1.00")])
+    data = _form(
+        client, customer="carol", service=service.pk, target="https://a.cn", quantity=typed
+    )
+    entries = Entry.objects.count()
+    response = client.post(PLACE, {**data, **button})
+    assert response.status_code == 200 and response.context["confirm"] is False
+    assert str(QUANTITY_NOT_AN_INTEGER) in response.context["form"].errors["quantity"]
+    assert Order.objects.count() == 0 and Entry.objects.count() == entries
+
+
+def test_a_quantity_with_spaces_around_is_the_number_a_person_reads(client, admin_user, customer):
+    client.force_login(admin_user)
+    service = ServiceFactory(tiers=[(1, "1.00")])
+    data = _form(
+        client, customer="carol", service=service.pk, target="https://a.cn", quantity=" 12 "
+    )
+    client.post(PLACE, _confirmation(client, data))
+    assert Order.objects.get().quantity == 12
+
+
+@pytest.mark.parametrize("typed", [*CORPUS, "", "10.20"])
+def test_a_malformed_or_other_shown_amount_is_a_message_and_writes_nothing(
+    client, admin_user, customer, typed
+):
+    client.force_login(admin_user)
+    service = ServiceFactory(tiers=[(1, "1.00")])
+    data = _form(client, customer="carol", service=service.pk, target="https://a.cn", quantity="12")
+    confirmed = _confirmation(client, data)  # 12 × 1.00 × 85 % = 10.20
+    assert confirmed["shown_amount"] == "10.20"
+    entries = Entry.objects.count()
+    response = client.post(PLACE, {**confirmed, "shown_amount": typed})
+    if typed == "10.20":
+        assert response.status_code == 302
+        assert Order.objects.get().amount == Decimal("10.20")
+        return
+    assert response.status_code == 200 and response.context["confirm"] is True
+    wellformed = person_reads(typed) is not None
+    notice = response.context["notice"]
+    assert notice == (
+        str(PRICE_CHANGED % {"amount": "10.20"}) if wellformed else SHOWN_AMOUNT_INVALID
+    )
+    assert str(notice) in response.content.decode()
+    assert Order.objects.count() == 0 and Entry.objects.count() == entries
+
+
+@pytest.mark.parametrize("change", ["tier price", "level"])
+def test_a_price_change_after_the_quote_is_refused_and_the_new_price_shown(
+    client, admin_user, customer, change
+):
+    client.force_login(admin_user)
+    service = ServiceFactory(tiers=[(1, "1.00")])
+    data = _form(client, customer="carol", service=service.pk, target="https://a.cn", quantity="20")
+    confirmed = _confirmation(client, data)  # 20 × 1.00 × 85 % = 17.00
+    assert confirmed["shown_amount"] == "17.00"
+    if change == "tier price":
+        service.tiers.update(price=Decimal("2.00"))  # 20 × 2.00 × 85 % = 34.00
+        new_amount = "34.00"
+    else:
+        customer_set_level(customer=customer, level=LevelFactory(discount_percent=100))
+        new_amount = "20.00"
+    entries = Entry.objects.count()
+
+    response = client.post(PLACE, confirmed)
+    assert response.status_code == 200 and response.context["confirm"] is True
+    assert response.context["notice"] == str(PRICE_CHANGED % {"amount": new_amount})
+    assert response.context["quote"].amount == Decimal(new_amount)
+    assert f'id="quote-amount">{new_amount}<' in response.content.decode()
+    assert Order.objects.count() == 0 and Entry.objects.count() == entries
+    assert balance_of(customer_id=customer.pk) == Decimal("100.00")
+
+    # The page now shows (and posts back) the new price; confirming it places at that price.
+    again = _confirmation(client, data)
+    assert again["shown_amount"] == new_amount
+    assert client.post(PLACE, again).status_code == 302
+    assert Order.objects.get().amount == Decimal(new_amount)
+    assert balance_of(customer_id=customer.pk) == Decimal("100.00") - Decimal(new_amount)
