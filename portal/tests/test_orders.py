@@ -207,18 +207,29 @@ def test_changed_order_with_the_same_form_key_is_a_new_order(portal_client, cust
     assert sorted(Order.objects.values_list("quantity", flat=True)) == [50, 100]
 
 
-def test_price_change_between_review_and_confirm_asks_again(portal_client, customer, service):
-    _, page = confirm_page(portal_client, service, quantity="100")
-    customer_set_level(
-        customer=customer, level=Level.objects.create(name="普通", discount_percent=100)
-    )
+@pytest.mark.parametrize("change", ["level", "tier price"])
+def test_price_change_between_review_and_confirm_asks_again(
+    portal_client, customer, service, change
+):
+    _, page = confirm_page(portal_client, service, quantity="100")  # 90.00 shown
+    if change == "level":
+        customer_set_level(
+            customer=customer, level=Level.objects.create(name="普通", discount_percent=100)
+        )
+        new_amount = Decimal("100.00")
+    else:
+        service.tiers.filter(quantity=1).update(price=Decimal("1.50"))
+        new_amount = Decimal("135.00")  # 100 × 1.50 × 90 %
+    entries = Entry.objects.count()
     response = portal_client.post(CONFIRM, confirm_post_data(page))
     assert response.templates[0].name == "portal/order_confirm.html"
     assert response.context["notice"] == PRICE_CHANGED
-    assert response.context["quote"].amount == Decimal("100.00")
-    assert not Order.objects.exists()
+    assert response.context["quote"].amount == new_amount
+    assert f"¥{new_amount}" in response.content.decode()
+    assert not Order.objects.exists() and Entry.objects.count() == entries
+    assert balance_of(customer_id=customer.pk) == Decimal("1000.00")
     portal_client.post(CONFIRM, confirm_post_data(response))
-    assert Order.objects.get().amount == Decimal("100.00")
+    assert Order.objects.get().amount == new_amount
 
 
 def test_insufficient_funds_at_confirm_is_a_form_error(portal_client, customer, service):
