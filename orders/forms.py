@@ -13,7 +13,7 @@ from customers.exceptions import InvalidMobile
 from customers.models import Customer
 from customers.phone import normalize_mobile
 from orders.fulfilment import backend_names
-from orders.models import Service
+from orders.models import PriceTier, Service
 from orders.pricing import Quote, parse_quantity, validate_target
 from orders.services import order_quote
 from wallet.exceptions import InvalidAmount
@@ -49,11 +49,43 @@ def backend_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in backend_names()]
 
 
+class QuantityField(forms.IntegerField):
+    """An integer model field's form field that reads text only by ``parse_quantity``.
+
+    Django's IntegerField would take full-width "１００" and "1.0"; this keeps its bounds.
+    """
+
+    def to_python(self, value):
+        """The whole number typed, or the quantity message."""
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_quantity(value)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from exc
+
+
+class PriceField(forms.DecimalField):
+    """A price typed in the strict amount grammar (``wallet.money``); digits and places are
+    then checked by DecimalField. Django's own would take "１００", "1e3" and "1_000".
+    """
+
+    def to_python(self, value):
+        """The amount typed, or the amount message."""
+        if value in self.empty_values:
+            return None
+        try:
+            return amount_from_text(str(value))
+        except InvalidAmount as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from exc
+
+
 class ServiceAdminForm(forms.ModelForm):
     """A service: the backend must be configured and the pattern must compile."""
 
     class Meta:
         model = Service
+        field_classes = {"min_quantity": QuantityField, "max_quantity": QuantityField}
         fields = [
             "name",
             "description",
@@ -101,6 +133,15 @@ class ServiceAdminForm(forms.ModelForm):
         if data.get("target_kind") == Service.TargetKind.PATTERN and not data.get("target_pattern"):
             self.add_error("target_pattern", PATTERN_REQUIRED)
         return data
+
+
+class PriceTierForm(forms.ModelForm):
+    """One tier: quantity and price typed as strictly as any quantity and amount."""
+
+    class Meta:
+        model = PriceTier
+        fields = ["quantity", "price"]
+        field_classes = {"quantity": QuantityField, "price": PriceField}
 
 
 class PriceTierFormSet(forms.BaseInlineFormSet):

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from orders.forms import PriceTierFormSet, ServiceAdminForm
+from orders.forms import PriceTierForm, PriceTierFormSet, ServiceAdminForm
 from orders.models import PriceTier, Service
 
 
@@ -11,6 +11,7 @@ class PriceTierInline(admin.TabularInline):
     """The service's price tiers (价格策略), edited with it."""
 
     model = PriceTier
+    form = PriceTierForm
     formset = PriceTierFormSet
     fields = ["quantity", "price"]
     extra = 1

@@ -5,7 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from orders.exceptions import QUANTITY_NOT_AN_INTEGER
 from orders.models import Service
+from wallet.exceptions import AMOUNT_NOT_A_NUMBER, AMOUNT_TOO_PRECISE
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +85,32 @@ def test_bad_tiers_are_refused(client, admin_user, tiers):
     response = client.post(ADD, _data(**tiers))
     assert response.status_code == 200
     assert not Service.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["１００", "1e3", "1,000", "1_000", "100.0", "+100", " 1 00"])
+@pytest.mark.parametrize("field", ["min_quantity", "max_quantity", "tiers-0-quantity"])
+def test_quantities_are_whole_ascii_numbers(client, admin_user, typed, field):
+    client.force_login(admin_user)
+    response = client.post(ADD, _data(**{field: typed}))
+    assert response.status_code == 200
+    assert str(QUANTITY_NOT_AN_INTEGER) in response.content.decode()
+    assert not Service.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["５.00", "1e3", "1,5", "1_000", "5.", ".5", "NaN", "5.001"])
+def test_tier_prices_are_read_as_strictly_as_amounts(client, admin_user, typed):
+    client.force_login(admin_user)
+    response = client.post(ADD, _data(**{"tiers-0-price": typed}))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert str(AMOUNT_NOT_A_NUMBER) in body or str(AMOUNT_TOO_PRECISE) in body
+    assert not Service.objects.exists()
+
+
+def test_spaces_around_quantities_and_prices_are_allowed(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(ADD, _data(**{"min_quantity": " 100 ", "tiers-0-price": " 5.5 "}))
+    assert response.status_code == 302
+    service = Service.objects.get()
+    assert service.min_quantity == 100
+    assert service.tiers.get(quantity=100).price == Decimal("5.50")
