@@ -16,7 +16,7 @@ from orders.fulfilment import backend_names
 from orders.models import PriceTier, Service
 from orders.pricing import Quote, parse_quantity, validate_target
 from orders.services import order_quote
-from wallet.exceptions import InvalidAmount
+from wallet.exceptions import AMOUNT_NOT_POSITIVE, InvalidAmount
 from wallet.money import amount_from_text
 
 BACKEND_UNKNOWN = _("Unknown fulfilment backend %(name)s; configured: %(names)s.")
@@ -75,9 +75,12 @@ class PriceField(forms.DecimalField):
         if value in self.empty_values:
             return None
         try:
-            return amount_from_text(str(value))
+            price = amount_from_text(str(value))
         except InvalidAmount as exc:
             raise forms.ValidationError(exc.message, code="invalid") from exc
+        if price <= 0:
+            raise forms.ValidationError(AMOUNT_NOT_POSITIVE, code="min_value")
+        return price
 
 
 class ServiceAdminForm(forms.ModelForm):

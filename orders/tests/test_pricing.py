@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -15,9 +16,11 @@ from orders.exceptions import (
     InvalidQuantity,
     ServiceUnavailable,
 )
+from orders.forms import PriceField, QuantityField
 from orders.pricing import parse_quantity, price
 from orders.services import order_quote
 from orders.tests.factories import ServiceFactory
+from wallet.tests.test_properties import person_reads
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +146,25 @@ def test_a_quantity_is_accepted_exactly_when_a_person_reads_a_whole_number(text)
             parse_quantity(text)
     else:
         assert parse_quantity(text) == expected
+
+
+@hsettings(max_examples=300)
+@given(
+    st.text(alphabet=st.sampled_from(list("0123456789., eE+-_") + ["１", "\u3000"]), max_size=10)
+)
+def test_the_admin_quantity_and_price_fields_read_what_a_person_reads(text):
+    """Service admin fields (QuantityField, PriceField) follow the parsers, not Django's."""
+    quantity, price_ = QuantityField(required=False), PriceField(required=False)
+    for field, expected in (
+        (quantity, person_reads_quantity(text)),
+        (price_, person_reads(text)),
+    ):
+        if field is price_ and expected is not None and expected <= 0:
+            expected = None  # a price is above zero
+        if text == "":
+            assert field.clean(text) is None
+        elif expected is None:
+            with pytest.raises(ValidationError):
+                field.clean(text)
+        else:
+            assert field.clean(text) == expected

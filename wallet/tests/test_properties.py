@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from customers.tests.factories import make_customer
 from wallet.audit import audit_chain, audit_drifts
 from wallet.exceptions import InsufficientFunds, InvalidAmount
+from wallet.forms import DeductForm
 from wallet.money import parse_amount
 from wallet.selectors import balance_of
 from wallet.services import wallet_debit_order, wallet_deduct, wallet_recharge
@@ -154,3 +155,16 @@ def test_balance_is_the_sum_of_entries_after_any_sequence(operations):
     assert (entries[-1].balance_after if entries else Decimal("0")) == model
     assert all(e.balance_after >= 0 for e in entries)
     assert not audit_drifts() and not audit_chain()
+
+
+@hsettings(max_examples=300)
+@given(TYPED)
+def test_the_money_form_accepts_exactly_what_a_person_reads(text):
+    """The 充值/扣款 form's field keeps the raw text for the parser (no stripping, no Decimal)."""
+    form = DeductForm(data={"amount": text, "memo": "m", "request_key": "a" * 32})
+    expected = person_reads(text)
+    if expected is None or not 0 < expected <= LIMIT:
+        assert not form.is_valid() and "amount" in form.errors
+    else:
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["amount"] == expected
