@@ -122,7 +122,10 @@ def test_a_manager_places_for_their_own_customer_only(client, two_books):
     }
     refused = client.post(place, {**data, "customer": "theirs", "_confirm": "1"})
     assert refused.status_code == 200 and refused.context["form"].errors["customer"]
-    placed = client.post(place, {**data, "customer": "mine", "_confirm": "1"})
+    shown = client.post(place, {**data, "customer": "mine"}).context["quote"].amount
+    placed = client.post(
+        place, {**data, "customer": "mine", "shown_amount": str(shown), "_confirm": "1"}
+    )
     assert placed.status_code == 302
     assert Order.objects.filter(customer=two_books["mine"]).count() == 2
     assert Order.objects.filter(customer=two_books["theirs"]).count() == 1

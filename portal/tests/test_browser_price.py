@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from core.testing import new_page, screenshot
 from customers.tests.factories import LevelFactory, make_customer
@@ -15,6 +16,7 @@ from orders.exceptions import QUANTITY_NOT_AN_INTEGER
 from orders.models import Order
 from orders.tests.factories import ServiceFactory
 from portal.tests.conftest import recharge
+from portal.views.orders import PRICE_CHANGED
 from wallet.models import Entry
 from wallet.selectors import balance_of
 
@@ -25,33 +27,39 @@ def money(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d.]", "", text))
 
 
-def logged_in_page(browser, live_server, user, size):
+def logged_in_page(browser, live_server, user, size, language):
     """A page with the user's session cookie (the login itself is tested elsewhere)."""
     client = Client()
     client.force_login(user)
     page = new_page(browser, live_server, size)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    cookies = {
+        settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
+        settings.LANGUAGE_COOKIE_NAME: language,
+    }
     page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+        [{"name": name, "value": value, "url": live_server.url} for name, value in cookies.items()]
     )
     return page
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize(
+    ("size", "language"), [("desktop", "zh-hans"), ("phone", "zh-hans"), ("desktop", "en")]
+)
 def test_a_price_change_before_pay_shows_the_new_price_and_charges_nothing(
-    browser, live_server, size
+    browser, live_server, size, language
 ):
     customer = make_customer(level=LevelFactory(name="黄金", discount_percent=90))
     recharge(customer, "1000.00")
     service = ServiceFactory(name="网站访问", tiers=[(1, "1.00"), (1000, "800.00")])
-    page = logged_in_page(browser, live_server, customer.user, size)
+    page = logged_in_page(browser, live_server, customer.user, size, language)
 
     page.goto(f"{live_server.url}/portal/orders/new/?service={service.pk}")
     page.fill("#id_target", "https://shop.example/item/1")
     page.fill("#id_quantity", "１００")  # full-width digits from a Chinese input method
     page.click("#review-button")
     page.wait_for_selector("#id_quantity.is-invalid")
-    assert str(QUANTITY_NOT_AN_INTEGER) in page.inner_text("#order-form")
+    with translation.override(language):
+        assert str(QUANTITY_NOT_AN_INTEGER) in page.inner_text("#order-form")
     page.fill("#id_quantity", "100")
     page.click("#review-button")
     page.wait_for_selector("#confirm-summary")
@@ -60,7 +68,9 @@ def test_a_price_change_before_pay_shows_the_new_price_and_charges_nothing(
     service.tiers.filter(quantity=1).update(price=Decimal("1.50"))  # staff reprice meanwhile
     page.click("#confirm-button")
     page.wait_for_selector("#price-changed")
-    screenshot(page, f"portal-price-changed-{size}")
+    screenshot(page, f"portal-price-changed-{size}-{language}")
+    with translation.override(language):
+        assert page.inner_text("#price-changed") == str(PRICE_CHANGED)
     assert money(page.inner_text("#confirm-amount")) == Decimal("135.00")
     assert "135.00" in page.inner_text("#confirm-button")
     assert not Order.objects.exists() and Entry.objects.count() == 1
