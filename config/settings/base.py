@@ -367,8 +367,12 @@ LOGGING = {
 HEALTH_CHECKS = [
     "core.health.check_databases",
     "core.health.check_caches",
+    "core.health.check_static",
+    "core.health.check_pages",
     "orders.agent.health.check_agents",
 ]
+# Pages core.health.check_pages renders for an anonymous GET: what breaks every page breaks these.
+HEALTH_PAGES = ["admin:login", "portal:login"]
 
 # ---------------------------------------------------------------------------------------------
 # Fulfilment backends, chosen per Service by name (orders/fulfilment/__init__.py)
