@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything that varies comes from the environment."""
 
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,13 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-do-not-us
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; the client
+# address (SMS limits, login lockout) is the first untrusted hop from the right (core/net.py).
+# A malformed entry stops start-up here (ValueError names it).
+TRUSTED_PROXIES = [
+    str(ipaddress.ip_network(proxy, strict=False))
+    for proxy in env.list("DJANGO_TRUSTED_PROXIES", default=[])
+]
 
 # ---------------------------------------------------------------------------------------------
 # Applications
@@ -192,6 +200,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Lock out the real client behind the proxies, not the proxy (core/net.py).
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 
