@@ -48,20 +48,21 @@ def check_caches() -> dict[str, str]:
 
 
 def check_static() -> dict[str, str]:
-    """The static storage can name a file: with a manifest storage, the manifest must exist.
+    """The static storage can name a file, the way every ``{% static %}`` does.
 
-    Before ``collectstatic`` every ``{% static %}`` raises under production settings, so every
-    page answers 500; this names the cause instead.
+    Under production settings before ``collectstatic`` this raises, so every page answers 500;
+    the check then names the missing manifest. (With DEBUG the manifest storage serves
+    unhashed names, pages work, and so does this.)
     """
     try:
+        staticfiles_storage.url(STATIC_PROBE)
+    except Exception as exc:  # noqa: BLE001
         # The lazy storage proxies isinstance() to the configured class.
         if isinstance(staticfiles_storage, ManifestFilesMixin):
             manifest = staticfiles_storage.manifest_storage
             if not manifest.exists(staticfiles_storage.manifest_name):
                 name = staticfiles_storage.manifest_name
                 return {"static": MANIFEST_MISSING.format(name=name, root=manifest.location)}
-        staticfiles_storage.url(STATIC_PROBE)
-    except Exception as exc:  # noqa: BLE001
         return {"static": f"error: {exc.__class__.__name__}: {exc}"}
     return {"static": "ok"}
 

@@ -361,13 +361,28 @@ IMPORT_EXPORT_CHUNK_SIZE = 2000
 # Logging
 # ---------------------------------------------------------------------------------------------
 
+# One handler (root's) prints every line once. Django's own defaults add a console handler to
+# "django" (DEBUG only) and a differently formatted one to "django.server"; both are emptied here
+# so their records reach root instead of being printed twice or in another shape.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_4xx_traceback": {"()": "core.log.ClientErrorsWithoutTraceback"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_4xx_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -108,3 +108,13 @@ def test_deploy_check_names_the_missing_manifest(tmp_path):
         call_command("check")  # the ordinary start-up checks pass: migrate runs first
         with pytest.raises(SystemCheckError, match=r"core\.E001.*run collectstatic"):
             call_command("check", deploy=True, fail_level="ERROR")
+
+
+@pytest.mark.django_db
+def test_healthz_static_is_ok_under_debug_without_a_manifest(client, tmp_path):
+    """With DEBUG the manifest storage serves unhashed names: pages work, and healthz agrees."""
+    with override_settings(STORAGES=PRODUCTION_STATIC, STATIC_ROOT=tmp_path, DEBUG=True):
+        body = client.get("/healthz").json()
+        page = client.get("/portal/login/")
+    assert page.status_code == 200
+    assert body["checks"]["static"] == "ok"
