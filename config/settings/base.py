@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "import_export",
     "rangefilter",
     "axes",
+    "csp",
     "sms",
     "core",
     "customers",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -73,8 +76,18 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # Django's default loaders, except that apps' templates are read through
+            # core.template_loaders (the CSP nonce for jazzmin's inline scripts).
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "django.template.loaders.filesystem.Loader",
+                        "core.template_loaders.Loader",
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -84,6 +97,34 @@ TEMPLATES = [
         },
     },
 ]
+
+# ---------------------------------------------------------------------------------------------
+# Content-Security-Policy (django-csp), in every environment so tests see what production sends
+# ---------------------------------------------------------------------------------------------
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # Scripts only from this site, or inline with this response's nonce: our templates have
+        # no inline JavaScript; jazzmin's few inline scripts get the nonce from
+        # core.template_loaders. No 'unsafe-inline', no 'unsafe-eval', no other host.
+        "script-src": [SELF, NONCE],
+        # 'unsafe-inline' for styles only: jazzmin/AdminLTE and Django's admin templates carry
+        # style="" attributes and <style> blocks, and select2 / the admin's widgets set styles
+        # from script. Inline CSS cannot run code; every style sheet still comes from this site.
+        "style-src": [SELF, UNSAFE_INLINE],
+        # data: for the small SVG icons Bootstrap's CSS embeds (select arrows, check marks).
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Apps whose templates' bare <script> tags get the nonce (core/template_loaders.py).
+CSP_NONCE_TEMPLATE_APPS = ["jazzmin"]
 
 # ---------------------------------------------------------------------------------------------
 # Databases: DATABASE_URL (default: SQLite under var/), optional DATABASE_REPLICA_URL
