@@ -66,6 +66,10 @@ def admin_login(page, live_server, username: str, password: str) -> None:
 
 
 def screenshot(page, name: str) -> None:
-    """Save a full-page PNG under the git-ignored artifacts/screenshots/."""
+    """Save a full-page PNG under the git-ignored artifacts/screenshots/.
+
+    A long page (a 1,000-row import preview is ~40,000 px) takes chromium well over the usual
+    action timeout to capture on a busy machine; a screenshot is an artifact, so it may wait.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, timeout=90_000)

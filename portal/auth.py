@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from axes.helpers import get_client_ip_address, get_cool_off
+from axes.helpers import get_cool_off
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate, login, logout
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
+from core.net import client_ip
 from customers.exceptions import InvalidMobile
 from customers.models import Customer
 from customers.phone import normalize_mobile
@@ -50,11 +51,6 @@ def portal_customer(user: AbstractBaseUser) -> Customer | None:
         return None
     customer = customer_get_for_user(user=user)
     return customer if customer is not None and customer.is_active else None
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client address, found the way django-axes finds it."""
-    return get_client_ip_address(request) or ""
 
 
 def _cool_off_minutes(request: HttpRequest) -> int:

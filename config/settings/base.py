@@ -1,10 +1,12 @@
 """Settings shared by every environment; everything that varies comes from the environment."""
 
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -16,6 +18,13 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-do-not-us
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; the client
+# address (SMS limits, login lockout) is the first untrusted hop from the right (core/net.py).
+# A malformed entry stops start-up here (ValueError names it).
+TRUSTED_PROXIES = [
+    str(ipaddress.ip_network(proxy, strict=False))
+    for proxy in env.list("DJANGO_TRUSTED_PROXIES", default=[])
+]
 
 # ---------------------------------------------------------------------------------------------
 # Applications
@@ -36,6 +45,7 @@ INSTALLED_APPS = [
     "import_export",
     "rangefilter",
     "axes",
+    "csp",
     "sms",
     "core",
     "customers",
@@ -47,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,8 +76,18 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # Django's default loaders, except that apps' templates are read through
+            # core.template_loaders (the CSP nonce for jazzmin's inline scripts).
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "django.template.loaders.filesystem.Loader",
+                        "core.template_loaders.Loader",
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -76,6 +97,34 @@ TEMPLATES = [
         },
     },
 ]
+
+# ---------------------------------------------------------------------------------------------
+# Content-Security-Policy (django-csp), in every environment so tests see what production sends
+# ---------------------------------------------------------------------------------------------
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # Scripts only from this site, or inline with this response's nonce: our templates have
+        # no inline JavaScript; jazzmin's few inline scripts get the nonce from
+        # core.template_loaders. No 'unsafe-inline', no 'unsafe-eval', no other host.
+        "script-src": [SELF, NONCE],
+        # 'unsafe-inline' for styles only: jazzmin/AdminLTE and Django's admin templates carry
+        # style="" attributes and <style> blocks, and select2 / the admin's widgets set styles
+        # from script. Inline CSS cannot run code; every style sheet still comes from this site.
+        "style-src": [SELF, UNSAFE_INLINE],
+        # data: for the small SVG icons Bootstrap's CSS embeds (select arrows, check marks).
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Apps whose templates' bare <script> tags get the nonce (core/template_loaders.py).
+CSP_NONCE_TEMPLATE_APPS = ["jazzmin"]
 
 # ---------------------------------------------------------------------------------------------
 # Databases: DATABASE_URL (default: SQLite under var/), optional DATABASE_REPLICA_URL
@@ -192,6 +241,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Lock out the real client behind the proxies, not the proxy (core/net.py).
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 
@@ -351,13 +402,28 @@ IMPORT_EXPORT_CHUNK_SIZE = 2000
 # Logging
 # ---------------------------------------------------------------------------------------------
 
+# One handler (root's) prints every line once. Django's own defaults add a console handler to
+# "django" (DEBUG only) and a differently formatted one to "django.server"; both are emptied here
+# so their records reach root instead of being printed twice or in another shape.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_4xx_traceback": {"()": "core.log.ClientErrorsWithoutTraceback"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_4xx_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -367,8 +433,12 @@ LOGGING = {
 HEALTH_CHECKS = [
     "core.health.check_databases",
     "core.health.check_caches",
+    "core.health.check_static",
+    "core.health.check_pages",
     "orders.agent.health.check_agents",
 ]
+# Pages core.health.check_pages renders for an anonymous GET: what breaks every page breaks these.
+HEALTH_PAGES = ["admin:login", "portal:login"]
 
 # ---------------------------------------------------------------------------------------------
 # Fulfilment backends, chosen per Service by name (orders/fulfilment/__init__.py)
