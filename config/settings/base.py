@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "wallet",
     "orders",
     "portal",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
