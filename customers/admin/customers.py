@@ -62,7 +62,7 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
     # Only to switch the search box on: get_search_results decides how each term is used.
     search_fields = ["user__username", "name", "mobile"]
     search_help_text = _(
-        "Username or its beginning, mobile or its beginning (138…, +852…), or part of the name."
+        "ID, username or its beginning, mobile or its beginning (138…, +852…), or part of the name."
     )
     actions = ["change_level", "activate", "deactivate", "reassign_manager"]
     show_full_result_count = False
