@@ -67,8 +67,6 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         ordering = ["-created_at", "-id"]
         permissions = [
-            ("recharge_balance", _("Can recharge customer balances")),
-            ("deduct_balance", _("Can deduct customer balances")),
             ("import_customer", _("Can import customers")),
             ("export_customer", _("Can export customers")),
             ("manage_all_customers", _("Can manage every customer's account manager")),

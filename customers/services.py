@@ -155,8 +155,8 @@ def customers_bulk_create(*, customers: list[Customer]) -> list[Customer]:
 
     Each customer carries an unsaved ``user``. The rows were validated by the caller; a
     duplicate that slipped in concurrently fails the whole batch with IntegrityError.
-    Wallet accounts are not opened here (no post_save in bulk): the wallet opens one on the
-    first movement.
+    No post_save is sent in bulk: apps above this one that keep a row per customer open it
+    on first use.
     """
     if not customers:
         return customers

@@ -9,9 +9,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
-from customers.exceptions import InvalidMobile
 from customers.models import Customer
-from customers.phone import normalize_mobile
+from customers.selectors import customer_find
 from orders.fulfilment import backend_names
 from orders.models import PriceTier, Service
 from orders.pricing import Quote, parse_quantity, validate_target
@@ -23,6 +22,9 @@ BACKEND_UNKNOWN = _("Unknown fulfilment backend %(name)s; configured: %(names)s.
 PATTERN_INVALID = _("This is not a valid regular expression: %(error)s")
 PATTERN_REQUIRED = _("A service validated by pattern needs a pattern.")
 CUSTOMER_NOT_FOUND = _("No customer you may serve has this username, mobile or ID.")
+CUSTOMER_AMBIGUOUS = _(
+    "More than one customer matches this username, mobile or ID; type another of the three."
+)
 SERVICE_CHOICE_INVALID = _("Choose an active service from the list.")
 TIERS_REQUIRED = _("An active service needs at least one price tier.")
 TIER_ABOVE_MAXIMUM = _("The smallest tier (%(quantity)s) is above the maximum quantity.")
@@ -231,19 +233,15 @@ class PlaceOrderForm(PricedOrderFormMixin, forms.Form):
         self.fields["idempotency_key"].initial = f"admin:{uuid.uuid4().hex}"
 
     def clean_customer(self) -> Customer:
-        """A customer the user may serve, by username, mobile or id."""
-        text = self.cleaned_data["customer"].strip()
-        customer = self.customers.filter(user__username=text).first()
-        if customer is None:
-            try:
-                customer = self.customers.filter(mobile=normalize_mobile(text)).first()
-            except InvalidMobile:
-                customer = None
-        if customer is None and text.isdecimal() and text.isascii() and len(text) < 12:
-            customer = self.customers.filter(pk=int(text)).first()
-        if customer is None:
+        """A customer the user may serve, by its whole username, mobile or id (``customer_find``)."""
+        found = list(
+            customer_find(self.cleaned_data["customer"], queryset=self.customers, exact=True)[:2]
+        )
+        if not found:
             raise forms.ValidationError(CUSTOMER_NOT_FOUND)
-        return customer
+        if len(found) > 1:
+            raise forms.ValidationError(CUSTOMER_AMBIGUOUS)
+        return found[0]
 
     def clean_quantity(self) -> int:
         """A whole number (the service's range is checked with the price)."""

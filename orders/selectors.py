@@ -1,4 +1,7 @@
-"""Reads on orders and agents that pages share: scoping, the index-friendly search, the ledger."""
+"""Reads on orders and agents that pages share: scoping, the index-friendly search, the ledger.
+
+Who sees which customer's orders and which customer a term names are asked of
+``customers.selectors`` (one rule, one finder for every app)."""
 
 from datetime import timedelta
 
@@ -9,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.phone import mobile_search_prefix
+from customers.selectors import customer_find, customer_related_scope, customer_visible_to
 from orders.models import Agent, Order
 from wallet.models import Entry
 
@@ -29,37 +32,24 @@ def agents_alive() -> QuerySet[Agent]:
     return Agent.objects.filter(stopped_at__isnull=True, last_heartbeat_at__gte=horizon)
 
 
-def order_sees_all(user: AbstractBaseUser) -> bool:
-    """Whether the staff user sees every customer's orders (not only the customers they manage).
-
-    Administrators, finance and support hold ``customers.view_customer`` model-wide; account
-    managers hold it only as object permissions on their own customers.
-    """
-    return user.is_superuser or user.has_perm("customers.view_customer")
-
-
 def order_visible_to(user: AbstractBaseUser) -> QuerySet[Order]:
-    """The orders a staff user may see, with the customer, user and service prefetched.
+    """The orders a staff user may see (``customers.selectors``' one rule), with the customer,
+    its user and the service prefetched.
 
     Prefetched, not joined: with joins in ``ORDER BY created_at DESC LIMIT 50`` MariaDB starts
     from the small table and sorts the whole orders table (seconds at a million rows); the
-    orders query alone walks the created-at index and stops after one page.
+    orders query alone walks the created-at index and stops after one page. Scoping adds
+    ``customer_id IN (SELECT id FROM customers WHERE account_manager_id = …)``.
     """
     orders = Order.objects.prefetch_related(
         Prefetch("customer", queryset=Customer.objects.select_related("user")), "service"
     )
-    if order_sees_all(user):
-        return orders
-    managed = Customer.objects.filter(account_manager=user).values("pk")
-    return orders.filter(customer__in=managed)
+    return customer_related_scope(orders, user)
 
 
 def customers_served_by(user: AbstractBaseUser) -> QuerySet[Customer]:
-    """The customers a staff user may place orders for: the same rule as ``order_visible_to``."""
-    customers = Customer.objects.select_related("user", "level")
-    if order_sees_all(user):
-        return customers
-    return customers.filter(account_manager=user)
+    """The customers a staff user may place orders for: exactly those they may see."""
+    return customer_visible_to(user)
 
 
 def _prefix_lookup(field: str, queryset: QuerySet) -> str:
@@ -76,11 +66,11 @@ def _prefix_filter(queryset: QuerySet, field: str, value: str) -> QuerySet:
     return queryset.filter(**{_prefix_lookup(field, queryset): value})
 
 
-def _by_customers(orders: QuerySet[Order], customers: QuerySet[Customer]) -> QuerySet[Order]:
+def _customer_ids(customers: QuerySet[Customer]) -> list[int] | None:
+    """The ids as a literal list (an IN list the optimiser turns into index ranges), or None
+    past ``CUSTOMER_MATCH_CAP`` (then a subquery)."""
     ids = list(customers.order_by().values_list("pk", flat=True)[: CUSTOMER_MATCH_CAP + 1])
-    if len(ids) > CUSTOMER_MATCH_CAP:
-        return orders.filter(customer__in=customers.order_by().values("pk"))
-    return orders.filter(customer_id__in=ids)
+    return None if len(ids) > CUSTOMER_MATCH_CAP else ids
 
 
 def search_kind(term: str) -> str:
@@ -100,11 +90,11 @@ def search_kind(term: str) -> str:
 def order_search(orders: QuerySet[Order], term: str) -> QuerySet[Order]:
     """Narrow ``orders`` by one search term, choosing the index by the term's shape.
 
-    An order number or its beginning; a customer's mobile or its beginning (``138…``,
-    ``+86138…``); a target URL or its beginning (``http…``); otherwise a customer's username,
-    exact or by its beginning, or when no username matches, a display name by its beginning,
-    or when no customer matches, a target by its beginning (a pattern service's account
-    name). Never ``LIKE '%…%'`` across joins.
+    An order number or its beginning; a target URL or its beginning (``http…``); otherwise
+    the customers ``customer_find`` names (a mobile or its beginning — ``138…``, ``+86138…`` —
+    an id, a username or a display name or its beginning), or when no customer matches a
+    text term, a target by its beginning (a pattern service's account name). Never
+    ``LIKE '%…%'`` across joins.
     """
     term = term.strip()
     if not term:
@@ -114,19 +104,12 @@ def order_search(orders: QuerySet[Order], term: str) -> QuerySet[Order]:
         return _prefix_filter(orders, "target", term)
     if kind == "number":
         return _prefix_filter(orders, "number", term.replace(" ", "").replace("-", ""))
-    customers = Customer.objects.using(orders.db)
-    if kind == "mobile":
-        prefix = mobile_search_prefix(term)
-        return _by_customers(orders, _prefix_filter(customers, "mobile", prefix))
-    # Two lookups, each on its own index, rather than one OR that can use neither. Usernames
-    # are ASCII: a term with other characters (张三) can only be a display name.
-    if term.isascii():
-        by_username = _prefix_filter(customers, "user__username", term)
-        if by_username.exists():
-            return _by_customers(orders, by_username)
-    by_name = _prefix_filter(customers, "name", term)
-    if by_name.exists():
-        return _by_customers(orders, by_name)
+    customers = customer_find(term, queryset=Customer.objects.using(orders.db))
+    ids = _customer_ids(customers)
+    if ids is None:
+        return orders.filter(customer__in=customers.order_by().values("pk"))
+    if ids or kind == "mobile":
+        return orders.filter(customer_id__in=ids)
     # A pattern service's target (an account name, not a URL), exact or by its beginning.
     return _prefix_filter(orders, "target", term)
 

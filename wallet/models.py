@@ -24,6 +24,11 @@ class Account(models.Model):
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
+        # Named in code through wallet/permissions.py (RECHARGE, DEDUCT).
+        permissions = [
+            ("recharge_account", _("Can recharge customer balances")),
+            ("deduct_account", _("Can deduct customer balances")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance__gte=0), name="wallet_account_balance_non_negative"

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "wallet",
     "orders",
     "portal",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 """Customer admin, split by seam: levels (levels.py), customers (customers.py), the bulk
 actions on customers (actions.py). ``CustomerAdmin`` and ``LevelAdmin`` keep these names:
-wallet and orders subclass ``CustomerAdmin`` and re-register it."""
+apps above this one subclass ``CustomerAdmin`` and re-register it."""
 
 from customers.admin.customers import CustomerAdmin
 from customers.admin.levels import LevelAdmin

@@ -1,17 +1,15 @@
 """The customer admin: scoped by role, created and edited through the customer services.
 
-Administrators, finance and support hold ``customers.view_customer`` (or change) model-wide
-and see everyone; account managers hold it as guardian object permissions on the customers
-they manage, and see only those — in the list, the change page, autocomplete and export; any
-other customer's URL is a 404.
+Who sees which customer is ``customers.selectors``' one rule: administrators, finance and
+support hold ``customers.view_customer`` (or change) model-wide and see everyone; anyone else
+sees the customers they are the account manager of — in the list, the change page,
+autocomplete and export; any other customer's URL is a 404.
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import connections
-from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,13 +23,17 @@ from core.exceptions import DomainError
 from customers.admin.actions import CustomerActionsMixin
 from customers.forms import CustomerChangeForm, CustomerCreationForm, CustomerPasswordForm
 from customers.models import Customer
-from customers.phone import mobile_search_prefix
 from customers.resources import CustomerResource
-from customers.selectors import customer_scope, customer_sees_all
+from customers.selectors import (
+    customer_find,
+    customer_is_managed_by,
+    customer_is_visible_to,
+    customer_manages_any,
+    customer_scope,
+    customer_sees_all,
+)
 from customers.services import customer_create, customer_set_password, customer_update
 
-# A search resolves matching customers to at most this many ids (an IN list on the primary key).
-SEARCH_CAP = 1000
 PASSWORD_SET = _("The portal password of %(customer)s was set.")
 PASSWORD_LOGGED = _("Portal password set.")
 
@@ -60,7 +62,7 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
     # Only to switch the search box on: get_search_results decides how each term is used.
     search_fields = ["user__username", "name", "mobile"]
     search_help_text = _(
-        "Username or its beginning, mobile or its beginning (138…, +852…), or part of the name."
+        "ID, username or its beginning, mobile or its beginning (138…, +852…), or part of the name."
     )
     actions = ["change_level", "activate", "deactivate", "reassign_manager"]
     show_full_result_count = False
@@ -90,27 +92,28 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
         return customer_scope(super().get_queryset(request), request.user)
 
     def is_account_manager(self, request) -> bool:
-        """Users who create customers list their own even without model-wide view."""
+        """Users who create customers (the manager role) list their own without model-wide view."""
         return request.user.has_perm("customers.add_customer")
 
     def has_view_permission(self, request, obj=None):
-        """Model-wide view/change, or (account managers) the object permission."""
+        """Model-wide view/change; else the list for managers, and the customers they manage."""
         if super().has_view_permission(request, obj):
             return True
-        if obj is None:
-            return self.is_account_manager(request)
-        user = request.user
-        return user.has_perm("customers.view_customer", obj) or user.has_perm(
-            "customers.change_customer", obj
-        )
+        if obj is not None:
+            return customer_is_visible_to(obj, request.user)
+        if self.is_account_manager(request):
+            return True
+        if not hasattr(request, "_customer_manages_any"):  # asked for every menu entry
+            request._customer_manages_any = customer_manages_any(request.user)
+        return request._customer_manages_any
 
     def has_change_permission(self, request, obj=None):
-        """Model-wide change, or (account managers) the object permission."""
+        """Model-wide change, or (account managers) the customers they manage."""
         if super().has_change_permission(request, obj):
             return True
         if obj is None:
             return self.is_account_manager(request)
-        return request.user.has_perm("customers.change_customer", obj)
+        return customer_is_managed_by(obj, request.user)
 
     def has_delete_permission(self, request, obj=None):
         """Customers are deactivated, never deleted: their history stays."""
@@ -136,25 +139,10 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
     # -- search ------------------------------------------------------------------------------
 
     def get_search_results(self, request, queryset, search_term):
-        """Username and mobile by prefix, each answered from its own unique index; name by
-        substring for terms that are not numbers."""
-        term = search_term.strip()
-        if not term:
+        """``customer_find``: id, username, mobile or name by its beginning, or part of a name."""
+        if not search_term.strip():
             return queryset, False
-        prefix = "istartswith" if connections[queryset.db].vendor == "mysql" else "startswith"
-        by_username = Q(**{f"user__username__{prefix}": term})
-        mobile = mobile_search_prefix(term)
-        if mobile is None:
-            return queryset.filter(by_username | Q(name__icontains=term)), False
-        # Two indexed range scans instead of one OR across two tables (which scans them).
-        by_mobile = Q(**{f"mobile__{prefix}": mobile})
-        ids: set[int] = set()
-        for condition in (by_mobile, by_username):
-            found = list(queryset.filter(condition).values_list("pk", flat=True)[: SEARCH_CAP + 1])
-            if len(found) > SEARCH_CAP:  # a short prefix matching many: let the database OR
-                return queryset.filter(by_mobile | by_username), False
-            ids.update(found)
-        return queryset.filter(pk__in=ids), False
+        return customer_find(search_term, queryset=queryset, name_contains=True), False
 
     # -- columns -----------------------------------------------------------------------------
 

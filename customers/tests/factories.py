@@ -21,7 +21,7 @@ class LevelFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(factory.django.DjangoModelFactory):
-    """A staff user; pass ``role="财务"`` (a group name from customers.roles) to join a role."""
+    """A staff user; pass ``role="财务"`` (a group name from backoffice.roles) to join a role."""
 
     class Meta:
         model = User

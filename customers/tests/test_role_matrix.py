@@ -180,3 +180,181 @@ def test_index_shortcuts_fit_the_role(client, staff, role):
     shortcuts = html.split("role-shortcuts", 1)[1].split("</div>\n        </div>", 1)[0]
     for url_name, roles in SHORTCUT_MATRIX.items():
         assert (reverse(url_name) in shortcuts) == (role in roles), url_name
+
+
+# -- one visibility rule, whichever app asks ------------------------------------------------
+#
+# customers.selectors decides who sees which customer; the customer list, the order list and
+# its export, the ledger and its export, the admin's customer autocomplete and the place-order
+# form must name the same customers for every mix of permissions.
+
+EVERY_SURFACE_PERMS = (
+    "orders.view_order",
+    "orders.export_order",
+    "orders.place_order",
+    "wallet.view_entry",
+    "wallet.export_entry",
+)
+
+
+@pytest.fixture
+def trade(books):
+    """An order and a ledger entry or two for each of alice, amy (manager1) and bob (manager2)."""
+    from orders.services import order_place
+    from orders.tests.factories import ServiceFactory
+    from wallet.services import wallet_recharge
+
+    service = ServiceFactory()
+    for key in ("mine", "mine2", "theirs"):
+        customer = books[key]
+        wallet_recharge(
+            customer_id=customer.pk, amount="50", created_by=None, idempotency_key=f"t:{key}"
+        )
+        order_place(customer=customer, service=service, target="https://a.cn/1", quantity=3)
+    return books
+
+
+def _customer_pks_everywhere(client, user) -> dict[str, set[int] | None]:
+    """Which customers each surface shows ``user`` (None: the page refuses them)."""
+    import csv
+    import io
+
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    from customers.models import Customer
+    from orders.models import Order
+    from orders.selectors import customers_served_by
+
+    client.force_login(user)
+    by_username = dict(Customer.objects.values_list("user__username", "pk"))
+    by_number = dict(Order.objects.values_list("number", "customer_id"))
+    seen: dict[str, set[int] | None] = {}
+
+    def listed(url_name, params=None):
+        response = client.get(reverse(url_name), params or {})
+        return None if response.status_code != OK else response.context["cl"].result_list
+
+    rows = listed("admin:customers_customer_changelist")
+    seen["customers"] = None if rows is None else {c.pk for c in rows}
+    orders = listed("admin:orders_order_changelist")
+    seen["orders"] = None if orders is None else {o.customer_id for o in orders}
+    entries = listed("admin:wallet_entry_changelist")
+    seen["ledger"] = None if entries is None else {e.account.customer_id for e in entries}
+
+    every_order = list(Order.objects.values_list("pk", flat=True))
+    response = client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "export_csv", ACTION_CHECKBOX_NAME: every_order},
+    )
+    body = response.content.decode("utf-8-sig")
+    if response.status_code == OK and response["Content-Type"].startswith("text/csv"):
+        seen["order export"] = {
+            by_number[row[0]] for row in list(csv.reader(io.StringIO(body)))[1:]
+        }
+    else:
+        seen["order export"] = None
+    response = client.get(reverse("admin:wallet_entry_export", args=["csv"]))
+    if response.status_code == OK:
+        lines = b"".join(response.streaming_content).decode("utf-8-sig")
+        seen["ledger export"] = {
+            by_username[r[2]] for r in list(csv.reader(io.StringIO(lines)))[1:]
+        }
+    else:
+        seen["ledger export"] = None
+
+    for term in ("", "a", "b"):  # the customer picker on an order / an account, and its search
+        response = client.get(
+            reverse("admin:autocomplete"),
+            {"app_label": "orders", "model_name": "order", "field_name": "customer", "term": term},
+        )
+        found = (
+            {int(r["id"]) for r in response.json()["results"]}
+            if response.status_code == OK
+            else None
+        )
+        seen[f"autocomplete {term!r}"] = found
+    seen["order search"] = None if orders is None else set()
+    for username in ("alice", "amy", "bob"):  # order search by a customer's username
+        hits = listed("admin:orders_order_changelist", {"q": username})
+        if hits is not None:
+            seen["order search"] |= {o.customer_id for o in hits}
+    seen["place form"] = set(customers_served_by(user).values_list("pk", flat=True))
+    return seen
+
+
+def _assert_agree(seen: dict, expected: set[int], bob: int, refused: frozenset = frozenset()):
+    """Every surface shows exactly ``expected`` (a search, the part of it the term names)."""
+    for surface, customers in seen.items():
+        if surface in refused:
+            assert customers is None, surface
+        elif surface == "autocomplete 'a'":  # alice and amy by username and name, not bob
+            assert customers == expected - {bob}, surface
+        elif surface == "autocomplete 'b'":
+            assert customers == expected & {bob}, surface
+        else:
+            assert customers == expected, surface
+
+
+def test_every_role_sees_the_same_customers_everywhere(client, staff, trade):
+    from orders.tests.conftest import grant as grant_model_wide
+
+    everyone = {trade[k].pk for k in ("mine", "mine2", "theirs")}
+    own = {trade["mine"].pk, trade["mine2"].pk}
+    bob = trade["theirs"].pk
+    for role, expected in (("管理员", everyone), ("财务", everyone), ("客服", everyone)):
+        user = grant_model_wide(staff[role], *EVERY_SURFACE_PERMS)
+        _assert_agree(_customer_pks_everywhere(client, user), expected, bob)
+    manager = grant_model_wide(staff["客户经理"], *EVERY_SURFACE_PERMS)
+    _assert_agree(_customer_pks_everywhere(client, manager), own, bob)
+
+
+def test_change_customer_without_the_manager_role_sees_everyone_everywhere(client, trade):
+    """Model-wide change implies view: orders and the ledger used to show such a user only
+    the customers they managed, while the customer list showed everyone."""
+    from customers.tests.conftest import grant as grant_model_wide
+    from customers.tests.factories import StaffFactory
+
+    user = grant_model_wide(
+        StaffFactory(username="editor"), "customers.change_customer", *EVERY_SURFACE_PERMS
+    )
+    everyone = {trade[k].pk for k in ("mine", "mine2", "theirs")}
+    seen = _customer_pks_everywhere(client, user)
+    _assert_agree(seen, everyone, trade["theirs"].pk)
+
+
+def test_a_manager_without_any_role_sees_their_customer_everywhere(client, trade):
+    """Managing a customer (its account_manager) is what scopes, not a role."""
+    from customers.services import customer_reassign_manager
+    from customers.tests.conftest import grant as grant_model_wide
+    from customers.tests.factories import StaffFactory
+
+    user = grant_model_wide(StaffFactory(username="no_role"), *EVERY_SURFACE_PERMS)
+    customer_reassign_manager(customer=trade["mine2"], account_manager=user)
+    _assert_agree(_customer_pks_everywhere(client, user), {trade["mine2"].pk}, trade["theirs"].pk)
+    client.force_login(user)
+    url = reverse("admin:customers_customer_change", args=[trade["mine2"].pk])
+    assert client.get(url).status_code == OK
+    other = reverse("admin:customers_customer_change", args=[trade["mine"].pk])
+    assert client.get(other).status_code in (302, 404)
+
+
+def test_object_permissions_alone_show_nothing_anywhere(client, trade):
+    """A guardian object permission granted by hand, without being the customer's account
+    manager, shows nothing — in every app alike (the one rule reads account_manager)."""
+    from guardian.shortcuts import assign_perm
+
+    from customers.tests.conftest import fresh
+    from customers.tests.conftest import grant as grant_model_wide
+    from customers.tests.factories import StaffFactory
+
+    user = grant_model_wide(StaffFactory(username="by_hand"), *EVERY_SURFACE_PERMS)
+    for perm in ("customers.view_customer", "customers.change_customer"):
+        assign_perm(perm, user, trade["theirs"])
+    user = fresh(user)
+    assert user.has_perm("customers.view_customer", trade["theirs"])  # guardian says yes…
+    seen = _customer_pks_everywhere(client, user)
+    refused = frozenset({"customers", "autocomplete ''", "autocomplete 'a'", "autocomplete 'b'"})
+    _assert_agree(seen, set(), trade["theirs"].pk, refused)  # …but it scopes nothing
+    client.force_login(user)
+    url = reverse("admin:customers_customer_change", args=[trade["theirs"].pk])
+    assert client.get(url).status_code in (302, 403, 404)

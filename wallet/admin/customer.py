@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
+from wallet import permissions
 from wallet.exceptions import WalletError
 from wallet.forms import DeductForm, MoneyMovementForm
 from wallet.services import wallet_deduct, wallet_recharge
@@ -47,9 +48,9 @@ class Operation:
 
 
 RECHARGE = Operation(
-    "recharge", _("Recharge"), "customers.recharge_balance", MoneyMovementForm, wallet_recharge
+    "recharge", _("Recharge"), permissions.RECHARGE, MoneyMovementForm, wallet_recharge
 )
-DEDUCT = Operation("deduct", _("Deduct"), "customers.deduct_balance", DeductForm, wallet_deduct)
+DEDUCT = Operation("deduct", _("Deduct"), permissions.DEDUCT, DeductForm, wallet_deduct)
 OPERATIONS = {op.name: op for op in (RECHARGE, DEDUCT)}
 
 
@@ -72,11 +73,11 @@ class WalletCustomerAdmin(CustomerAdmin):
     # -- permissions -------------------------------------------------------------------------
 
     def has_recharge_permission(self, request) -> bool:
-        """Finance and administrators: ``customers.recharge_balance``."""
+        """Finance and administrators: ``wallet.recharge_account``."""
         return request.user.has_perm(RECHARGE.permission)
 
     def has_deduct_permission(self, request) -> bool:
-        """Finance and administrators: ``customers.deduct_balance``."""
+        """Finance and administrators: ``wallet.deduct_account``."""
         return request.user.has_perm(DEDUCT.permission)
 
     # -- balance -----------------------------------------------------------------------------

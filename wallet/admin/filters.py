@@ -2,28 +2,14 @@
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer
-from customers.phone import mobile_search_prefix
+from customers.selectors import customer_find
 from wallet.models import Account
 
 SYSTEM = "system"
 # A search or filter names at most this many customers' accounts.
 MAX_ACCOUNTS = 1000
-
-
-def customers_matching(term: str):
-    """Customer ids for a username, a mobile number or an id typed by staff (exact matches)."""
-    term = term.strip()
-    match = Q(user__username=term)
-    prefix = mobile_search_prefix(term)
-    if prefix:
-        match |= Q(mobile=prefix)
-    if term.isdigit():
-        match |= Q(pk=int(term))
-    return Customer.objects.filter(match).values("pk")
 
 
 def account_ids(customers) -> list[int]:
@@ -52,10 +38,12 @@ class CustomerFilter(admin.SimpleListFilter):
         return True
 
     def queryset(self, request, queryset):
-        """Entries of the customer(s) the typed value names exactly."""
+        """Entries of the customer(s) the typed value names exactly (``customer_find``)."""
         if not self.value():
             return queryset
-        return queryset.filter(account_id__in=account_ids(customers_matching(self.value())))
+        return queryset.filter(
+            account_id__in=account_ids(customer_find(self.value(), exact=True).values("pk"))
+        )
 
 
 class OperatorFilter(admin.SimpleListFilter):

@@ -11,9 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import DateRangeFilter
 
 from core.admin import CappedCountPaginator, estimated_table_rows
-from customers.models import Customer
-from customers.selectors import customer_visible_to
-from wallet.admin.filters import CustomerFilter, OperatorFilter, account_ids, customers_matching
+from customers.selectors import customer_find, customer_ids_visible_to
+from wallet.admin.filters import CustomerFilter, OperatorFilter, account_ids
 from wallet.exports import XLSX_MAX_ROWS, ledger_csv_response, ledger_xlsx_response
 from wallet.models import Account, Entry
 
@@ -89,13 +88,15 @@ class EntryAdmin(admin.ModelAdmin):
     # -- reads -------------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        """All entries for those who see all customers; otherwise only their customers'."""
+        """The entries of the customers this user may see (``customers.selectors``' rule).
+
+        Scoped as ``account_id IN (SELECT id FROM accounts WHERE customer_id IN (…))``, not a
+        join: the ledger query keeps to its own indexes.
+        """
         qs = super().get_queryset(request).prefetch_related("account__customer__user", "created_by")
-        if request.user.has_perm("customers.view_customer") or request.user.has_perm(
-            "customers.change_customer"
-        ):
+        visible = customer_ids_visible_to(request.user)
+        if visible is None:  # sees every customer
             return qs
-        visible = customer_visible_to(request.user).values("pk")
         return qs.filter(account_id__in=Account.objects.filter(customer__in=visible).values("pk"))
 
     def get_search_results(self, request, queryset, search_term):
@@ -103,9 +104,7 @@ class EntryAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        named = Customer.objects.filter(name__icontains=term).values("pk")
-        match = Q(account_id__in=account_ids(customers_matching(term)))
-        match |= Q(account_id__in=account_ids(named))
+        match = Q(account_id__in=account_ids(customer_find(term).values("pk")))
         if term.isdigit() and len(term) >= ORDER_NUMBER_MIN_PREFIX:
             match |= Q(order_number__startswith=term)
         elif term.isalnum():

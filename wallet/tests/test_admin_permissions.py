@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 LIST = reverse("admin:customers_customer_changelist")
 MONEY_ACTIONS = {"recharge_selected", "deduct_selected"}
-MONEY_PERMS = {"customers.recharge_balance", "customers.deduct_balance"}
+MONEY_PERMS = {"wallet.recharge_account", "wallet.deduct_account"}
 FORM = {"amount": "10", "memo": "试试", "request_key": "0" * 32}
 
 
@@ -87,7 +87,7 @@ def test_finance_and_administrators_see_the_actions(client, finance, roles):
 def test_recharge_only_permission_gets_recharge_only(client, customer):
     from orders.tests.conftest import grant
 
-    user = grant(StaffFactory(), "customers.view_customer", "customers.recharge_balance")
+    user = grant(StaffFactory(), "customers.view_customer", "wallet.recharge_account")
     client.force_login(user)
     offered = _offered_actions(client)
     assert "recharge_selected" in offered and "deduct_selected" not in offered

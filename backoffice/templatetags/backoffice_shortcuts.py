@@ -1,16 +1,21 @@
-"""The admin index's shortcuts: the few things each staff role comes to the admin to do."""
+"""The admin index's shortcuts: the few things each staff role comes to the admin to do.
+
+Load with ``{% load backoffice_shortcuts %}``; the tag is ``role_shortcuts``. The list names
+URLs and permissions of every business app, which is why it lives above them in backoffice.
+"""
 
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from wallet import permissions as wallet_permissions
+
 register = template.Library()
 
-# The card's title in templates/admin/index.html (kept here so this app's catalogue has it).
+# The card's title in templates/admin/index.html (kept here so this package's catalogue has it).
 SHORTCUTS_TITLE = _("Shortcuts")
 
 # (label, URL name, query string, icon, permissions the user needs — all of them).
-# URL names of other apps are strings, so customers still imports neither wallet nor orders.
 SHORTCUTS = [
     (
         _("New customer"),
@@ -45,7 +50,7 @@ SHORTCUTS = [
         "admin:customers_customer_changelist",
         "",
         "fas fa-coins",
-        ["customers.recharge_balance"],
+        [wallet_permissions.RECHARGE],
     ),
     (_("Ledger"), "admin:wallet_entry_changelist", "", "fas fa-receipt", ["wallet.view_entry"]),
     (

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 
-from customers import roles
-from customers.roles import ROLES, Role, sync_roles
+from backoffice import roles
+from backoffice.roles import ROLES, Role, sync_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +46,8 @@ def test_role_permissions_are_exactly_the_issue_s():
     }
     assert perms("管理员") == business | {"auth.view_user"}
     for codename in (
-        "customers.recharge_balance",
-        "customers.deduct_balance",
+        "wallet.recharge_account",
+        "wallet.deduct_account",
         "customers.import_customer",
         "customers.export_customer",
         "customers.manage_all_customers",
@@ -67,8 +67,8 @@ def test_role_permissions_are_exactly_the_issue_s():
         "orders.view_pricetier",
     }
     assert "customers.view_customer" not in perms("客户经理")  # object permissions only
-    assert not {"customers.recharge_balance", "customers.deduct_balance"} & perms("客服")
-    assert {"customers.recharge_balance", "customers.deduct_balance"} <= perms("财务")
+    assert not {"wallet.recharge_account", "wallet.deduct_account"} & perms("客服")
+    assert {"wallet.recharge_account", "wallet.deduct_account"} <= perms("财务")
     assert "customers.import_customer" not in perms("财务")
 
 

@@ -1,9 +1,9 @@
 """Staff roles: Django groups defined here, applied by ``python manage.py sync_roles``.
 
-Permissions are named by strings ("app_label.codename"), so this module imports neither
-wallet nor orders (DESIGN.md: dependencies point one way). A role's permissions are *set*,
-not added to: running sync twice changes nothing, and a permission removed here is removed
-from the group.
+Roles span every business app, so they live in ``backoffice`` above the apps (DESIGN.md:
+dependencies point one way; ``customers`` names nobody above it). A role's permissions are
+*set*, not added to: running sync twice changes nothing, and a permission removed here is
+removed from the group.
 """
 
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
+from wallet import permissions as wallet_permissions
 
 ADMINISTRATOR = "管理员"
 FINANCE = "财务"
@@ -57,8 +58,8 @@ ROLES: tuple[Role, ...] = (
         (
             "customers.view_customer",
             "customers.view_level",
-            "customers.recharge_balance",
-            "customers.deduct_balance",
+            wallet_permissions.RECHARGE,
+            wallet_permissions.DEDUCT,
             "customers.export_customer",
             "wallet.view_account",
             "wallet.view_entry",

@@ -4,13 +4,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext as _
 
-from customers.roles import ROLES, RoleError, sync_roles
+from backoffice.roles import ROLES, RoleError, sync_roles
 
 
 class Command(BaseCommand):
     help = _(
         "Create the staff roles (管理员, 财务, 客户经理, 客服) as groups and set each one's "
-        "permissions to exactly what customers/roles.py defines. Safe to run any number of times."
+        "permissions to exactly what backoffice/roles.py defines. Safe to run any number of times."
     )
 
     def add_arguments(self, parser):
