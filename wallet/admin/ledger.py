@@ -13,7 +13,13 @@ from rangefilter.filters import DateRangeFilter
 from core.admin import CappedCountPaginator, estimated_table_rows
 from customers.models import Customer
 from customers.selectors import customer_visible_to
-from wallet.admin.filters import CustomerFilter, OperatorFilter, account_ids, customers_matching
+from wallet.admin.filters import (
+    CustomerFilter,
+    KindGroupFilter,
+    OperatorFilter,
+    account_ids,
+    customers_matching,
+)
 from wallet.exports import XLSX_MAX_ROWS, ledger_csv_response, ledger_xlsx_response
 from wallet.models import Account, Entry
 
@@ -41,6 +47,7 @@ class EntryAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         "kind",
+        KindGroupFilter,
         ("created_at", DateRangeFilter),
         CustomerFilter,
         OperatorFilter,
