@@ -153,8 +153,10 @@ class Order(models.Model):
             models.Index(fields=["status", "lease_expires_at"], name="order_queue"),
             # The dashboard: orders finished per day and status (covering, customer for scoping).
             models.Index(fields=["finished_at", "status", "customer"], name="order_finished"),
-            # The dashboard: orders placed per day of a manager's customers (covering).
-            models.Index(fields=["created_at", "customer"], name="order_created_customer"),
+            # The dashboard of an account manager: their customers' orders finished per day.
+            models.Index(
+                fields=["customer", "finished_at", "status"], name="order_customer_finished"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_order_quantity_pos"),
