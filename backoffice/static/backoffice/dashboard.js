@@ -7,7 +7,7 @@
     }
     var data = JSON.parse(source.textContent);
     var labels = data.days.map(function (day) { return day.slice(5); });
-    var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+    var dark = document.documentElement.getAttribute("data-bs-theme") === "dark";
     var ink = dark ? "#e9ecef" : "#212529";
     var grid = dark ? "rgba(255,255,255,0.12)" : "rgba(0,0,0,0.08)";
     Chart.defaults.color = ink;
