@@ -173,3 +173,21 @@ def test_page_cache_is_per_scope_and_refresh_recomputes(staff, book, activity):
     activity.place(book["alice"])
     assert value(dashboard_for(staff["manager"]), "placed") == 1  # cached for a few seconds
     assert value(dashboard_for(staff["manager"], refresh=True), "placed") == 2
+
+
+def test_oldest_pending_of_a_manager_walks_past_other_books(staff, book, activity, monkeypatch):
+    monkeypatch.setattr(s, "OLDEST_BATCH", 2)
+    monkeypatch.setattr(s, "OLDEST_BATCHES", 2)
+    for _ in range(3):
+        activity.place(book["bob"])  # older, but manager2's
+    mine = activity.place(book["amy"])
+    activity.place(book["alice"])
+    assert s.oldest_pending(staff["manager"]).pk == mine.pk  # found in the second batch
+    for _ in range(3):
+        activity.cancel(activity.place(book["bob"]))
+    monkeypatch.setattr(s, "OLDEST_BATCHES", 1)  # not in the first batch: the plain query
+    assert s.oldest_pending(staff["manager"]).pk == mine.pk
+    assert s.oldest_pending(staff["manager2"]).customer_id == book["bob"].pk
+    assert s.oldest_pending(staff["superuser"]).customer_id == book["bob"].pk
+    activity.cancel(mine)
+    assert s.oldest_pending(staff["manager"]).customer_id == book["alice"].pk
