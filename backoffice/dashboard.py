@@ -26,8 +26,7 @@ CACHE_PREFIX = "backoffice:dashboard:v1"
 SETTLE = timedelta(minutes=5)
 CLOSED_DAYS_SECONDS = 26 * 3600
 
-# Rows of the today / yesterday / this month table, in order: (key, money?).
-ORDER_ROWS = ("placed", *(str(status) for status in s.FINAL_STATUSES))
+# The money rows of the today / yesterday / this month table, after the order rows.
 MONEY_ROWS = ("placed_amount", "refunds", "net_sales", "recharges", "deductions")
 
 
