@@ -8,7 +8,8 @@ aggregates as hand-written SQL through a bare cursor in the same run:
 - ``closed days cached``: the page cache off, the closed days' series from the cache (what a
   recompute costs once the day's first view has filled it): today, right now and the lists;
 - ``page cache``: the default — figures cached for ``DASHBOARD_CACHE_SECONDS`` (30 s), so most
-  views only render.
+  views only render;
+- ``index, no figures``: the same admin index with an empty dashboard (the floor).
 
     DATABASE_URL=mysql://root@127.0.0.1:3306/op_dashboard_bench \\
         .venv/bin/python bench/dashboard.py [--runs 15] [--manager seed_manager01]
@@ -22,6 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
@@ -143,10 +145,14 @@ def measure(label: str, user, manager_id: int | None, money: bool, runs: int) ->
     with override_settings(DASHBOARD_CACHE_SECONDS=30):
         warm = timed(closed_cached, runs)
         cached = timed(page, runs)
+    empty = {"as_of": timezone.now(), "rows": [], "periods": [], "now": {}, "charts": {}}
+    with mock.patch("backoffice.templatetags.backoffice.dashboard_for", return_value=empty):
+        bare = timed(page, runs)  # the same admin index with an empty dashboard
     for mode, samples, raw in (
         ("recount", recount, raw_full),
         ("closed days cached", warm, raw_today),
         ("page cache (30 s)", cached, raw_today),
+        ("index, no figures", bare, raw_today),
     ):
         p50, p99, raw50 = percentile(samples, 50), percentile(samples, 99), percentile(raw, 50)
         print(f"{label:<16} {mode:<20} {p50:>9.1f} {p99:>8.1f} {raw50:>8.1f} {p50 / raw50:>6.2f}x")
