@@ -79,8 +79,15 @@ def raw_dashboard(cursor, manager_id: int | None, money: bool, days: range | Non
         "GROUP BY d, status",
         "SELECT status, COUNT(*) FROM orders_order WHERE status IN ('pending', 'running')"
         f"{scope} GROUP BY status",
+        # The oldest pending order: for a manager, among the 500 oldest of the queue first.
         f"SELECT id, number, created_at FROM orders_order WHERE status = 'pending'{scope} "
-        "ORDER BY created_at, id LIMIT 1",
+        + (
+            "AND id IN (SELECT id FROM (SELECT id FROM orders_order WHERE status = 'pending' "
+            "ORDER BY created_at, id LIMIT 500) q) "
+            if manager_id
+            else ""
+        )
+        + "ORDER BY created_at, id LIMIT 1",
         "SELECT status, COUNT(*) FROM orders_order WHERE finished_at >= "
         f"'{now}' - INTERVAL 1 HOUR AND finished_at < '{now}'{scope} GROUP BY status",
         "SELECT status, COUNT(*) FROM orders_order WHERE finished_at >= "
