@@ -151,6 +151,12 @@ class Order(models.Model):
             models.Index(fields=["amount", "-created_at"], name="order_amount_created"),
             # The agent's queue: due pending orders and expired leases.
             models.Index(fields=["status", "lease_expires_at"], name="order_queue"),
+            # The dashboard: orders finished per day and status (covering, customer for scoping).
+            models.Index(fields=["finished_at", "status", "customer"], name="order_finished"),
+            # The dashboard of an account manager: their customers' orders finished per day.
+            models.Index(
+                fields=["customer", "finished_at", "status"], name="order_customer_finished"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_order_quantity_pos"),

@@ -29,6 +29,8 @@ class Account(models.Model):
             ("recharge_account", _("Can recharge customer balances")),
             ("deduct_account", _("Can deduct customer balances")),
         ]
+        # The dashboard: customers below a balance, and the total held (an index-only scan).
+        indexes = [models.Index(fields=["balance"], name="account_balance")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance__gte=0), name="wallet_account_balance_non_negative"
@@ -100,6 +102,10 @@ class Entry(models.Model):
             models.Index(fields=["account", "-created_at"]),
             models.Index(fields=["kind", "-created_at"]),
             models.Index(fields=["created_by", "-created_at"]),
+            # The dashboard's sums per day and kind, and per account (covering: no row reads).
+            models.Index(
+                fields=["created_at", "kind", "account", "amount"], name="entry_created_kind_amount"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="wallet_entry_amount_not_zero"),

@@ -292,6 +292,10 @@ TENCENT_SMS = {
 CURRENCY = "CNY"
 # The largest amount one recharge, deduct or order may move.
 WALLET_MAX_SINGLE_AMOUNT = Decimal(env.str("WALLET_MAX_SINGLE_AMOUNT", default="1000000.00"))
+# The admin dashboard (backoffice/): customers below this balance are listed; its figures are
+# recomputed from the tables at most every DASHBOARD_CACHE_SECONDS (0: on every page view).
+DASHBOARD_LOW_BALANCE = Decimal(env.str("DASHBOARD_LOW_BALANCE", default="100.00"))
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30)
 
 # ---------------------------------------------------------------------------------------------
 # Admin theme (jazzmin)

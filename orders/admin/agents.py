@@ -67,6 +67,23 @@ class AgentActionsMixin:
         return super().changelist_view(request, extra_context)
 
 
+class AliveFilter(admin.SimpleListFilter):
+    """Alive or not, by the annotation ``AgentAdmin.get_queryset`` adds (agents_alive's rule)."""
+
+    title = _("alive")
+    parameter_name = "alive"
+
+    def lookups(self, request, model_admin):
+        """Yes or no."""
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        """Agents whose heartbeat is (or is not) recent."""
+        if self.value() in ("yes", "no"):
+            return queryset.filter(alive=self.value() == "yes")
+        return queryset
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     """Which agents run where, and whether their heartbeat is recent: read-only."""
@@ -82,7 +99,7 @@ class AgentAdmin(admin.ModelAdmin):
         "started_at",
         "stopped_at",
     )
-    list_filter = ("hostname",)
+    list_filter = (AliveFilter, "hostname")
     search_fields = ("name", "hostname")
     readonly_fields = list_display
     fields = list_display

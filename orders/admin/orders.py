@@ -138,6 +138,7 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         "service",
         ("amount", AmountRangeFilter),
         ("created_at", DateRangeFilter),
+        ("finished_at", DateRangeFilter),
     ]
     # The search itself is get_search_results (by the term's shape); this only shows the box.
     search_fields = ["number"]

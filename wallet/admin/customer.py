@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 from wallet import permissions
+from wallet.admin.filters import BalanceBelowFilter
 from wallet.exceptions import WalletError
 from wallet.forms import DeductForm, MoneyMovementForm
 from wallet.services import wallet_deduct, wallet_recharge
@@ -67,6 +68,7 @@ class WalletCustomerAdmin(CustomerAdmin):
     """CustomerAdmin plus the balance and the 充值/扣款 actions and pages."""
 
     list_display = [*CustomerAdmin.list_display, "balance"]
+    list_filter = [*CustomerAdmin.list_filter, BalanceBelowFilter]
     actions = [*(CustomerAdmin.actions or []), "recharge_selected", "deduct_selected"]
     change_form_template = "admin/wallet/customer/change_form.html"
 

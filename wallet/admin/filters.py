@@ -1,11 +1,14 @@
 """Ledger list filters that stay cheap however many customers and entries there are."""
 
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from customers.selectors import customer_find
-from wallet.models import Account
+from wallet.models import Account, Entry
 
 SYSTEM = "system"
 # A search or filter names at most this many customers' accounts.
@@ -65,3 +68,48 @@ class OperatorFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(created_by_id=int(value))
         return queryset
+
+
+class KindGroupFilter(admin.SimpleListFilter):
+    """Kinds that are added up together: refunds (撤单 + 退款) and sales (orders and refunds)."""
+
+    title = _("kind group")
+    parameter_name = "kinds"
+    GROUPS = {
+        "refunds": (Entry.Kind.CANCEL_REFUND, Entry.Kind.REFUND),
+        "sales": (Entry.Kind.ORDER_DEBIT, Entry.Kind.CANCEL_REFUND, Entry.Kind.REFUND),
+    }
+
+    def lookups(self, request, model_admin):
+        """The two groups the dashboard's refunds and net sales add up."""
+        return [
+            ("refunds", _("Refunds (cancel refunds and refunds)")),
+            ("sales", _("Sales (order debits and their refunds)")),
+        ]
+
+    def queryset(self, request, queryset):
+        """Entries of the group's kinds (indexed with created_at)."""
+        kinds = self.GROUPS.get(self.value() or "")
+        return queryset.filter(kind__in=kinds) if kinds else queryset
+
+
+class BalanceBelowFilter(admin.SimpleListFilter):
+    """Customers whose balance is below an amount (the dashboard's low-balance list)."""
+
+    title = _("balance")
+    parameter_name = "balance_below"
+
+    def lookups(self, request, model_admin):
+        """The dashboard's threshold; any other amount may be given in the URL."""
+        threshold = settings.DASHBOARD_LOW_BALANCE
+        return [(str(threshold), _("Below ¥%(amount)s") % {"amount": f"{threshold:,.2f}"})]
+
+    def queryset(self, request, queryset):
+        """Customers whose account holds less than the amount; a bad amount filters nothing."""
+        try:
+            amount = Decimal(self.value() or "")
+        except InvalidOperation:
+            return queryset
+        if not amount.is_finite():
+            return queryset
+        return queryset.filter(account__balance__lt=amount)

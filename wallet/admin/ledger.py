@@ -12,7 +12,7 @@ from rangefilter.filters import DateRangeFilter
 
 from core.admin import CappedCountPaginator, estimated_table_rows
 from customers.selectors import customer_find, customer_ids_visible_to
-from wallet.admin.filters import CustomerFilter, OperatorFilter, account_ids
+from wallet.admin.filters import CustomerFilter, KindGroupFilter, OperatorFilter, account_ids
 from wallet.exports import XLSX_MAX_ROWS, ledger_csv_response, ledger_xlsx_response
 from wallet.models import Account, Entry
 
@@ -40,6 +40,7 @@ class EntryAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         "kind",
+        KindGroupFilter,
         ("created_at", DateRangeFilter),
         CustomerFilter,
         OperatorFilter,
