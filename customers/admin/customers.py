@@ -24,7 +24,7 @@ from rangefilter.filters import DateRangeFilter
 from core.admin import CappedCountPaginator
 from core.exceptions import DomainError
 from customers.admin.actions import CustomerActionsMixin
-from customers.admin.page import Fact, Panel, Tool, customer_links, links_html
+from customers.admin.page import Fact, Panel, Tool, customer_links, customer_row_links
 from customers.forms import CustomerChangeForm, CustomerCreationForm, CustomerPasswordForm
 from customers.models import Customer
 from customers.phone import mobile_search_prefix
@@ -299,7 +299,7 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
         columns = list(super().get_list_display(request))
 
         def pages(customer: Customer):
-            return links_html(customer_links(request.user, customer, actions=True)) or "—"
+            return customer_row_links(request.user, customer)
 
         pages.short_description = _("Go to")
         return [*columns, pages]

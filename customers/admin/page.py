@@ -67,6 +67,8 @@ class CustomerLink:
     url: Callable[[Customer], str]
     allowed: Callable[[Any], bool]
     action: bool = False
+    position: int = 100  # smaller first
+    style: str = "primary"  # an action's button colour (Bootstrap's btn-<style>)
 
 
 _LINKS: dict[str, CustomerLink] = {}
@@ -77,13 +79,14 @@ def register_customer_link(link: CustomerLink) -> None:
     _LINKS[link.key] = link
 
 
-def customer_links(user, customer: Customer, *, actions: bool = False) -> list[tuple[Any, str]]:
-    """(label, url) of the registered links ``user`` may follow, actions only if asked."""
-    return [
-        (link.label, link.url(customer))
-        for link in _LINKS.values()
-        if (actions or not link.action) and link.allowed(user)
-    ]
+def _allowed(user, *, action: bool) -> list[CustomerLink]:
+    links = [link for link in _LINKS.values() if link.action == action and link.allowed(user)]
+    return sorted(links, key=lambda link: link.position)
+
+
+def customer_links(user, customer: Customer) -> list[tuple[Any, str]]:
+    """(label, url) of the customer's other pages (orders, ledger) ``user`` may open."""
+    return [(link.label, link.url(customer)) for link in _allowed(user, action=False)]
 
 
 def links_html(links: Iterable[tuple[Any, str]]) -> SafeString:
@@ -93,6 +96,20 @@ def links_html(links: Iterable[tuple[Any, str]]) -> SafeString:
         '<a class="badge bg-light text-dark customer-link" href="{}">{}</a>',
         ((url, label) for label, url in links),
     )
+
+
+def customer_row_links(user, customer: Customer) -> SafeString:
+    """The customer list's last column: the customer's pages, then actions (充值) as buttons."""
+    pages = links_html(customer_links(user, customer))
+    actions = format_html_join(
+        " ",
+        '<a class="btn btn-{} btn-sm py-0 customer-action customer-action-{}" href="{}">{}</a>',
+        (
+            (link.style, link.key, link.url(customer), link.label)
+            for link in _allowed(user, action=True)
+        ),
+    )
+    return format_html("{} {}", pages, actions) if pages or actions else "—"
 
 
 def customer_cell(user, customer: Customer) -> SafeString:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from core.money import format_yuan
 from customers.admin.page import CustomerLink, Panel, Tool, register_customer_link
 from customers.models import Customer
+from orders.admin.orders import status_badge
 from orders.models import Order
 from orders.selectors import customers_served_by, order_visible_to
 from wallet.admin.customer import WalletCustomerAdmin
@@ -41,7 +42,11 @@ def customer_place_url(customer: Customer) -> str:
 
 register_customer_link(
     CustomerLink(
-        "orders", _("Orders"), customer_orders_url, lambda user: user.has_perm(VIEW_ORDERS)
+        "orders",
+        _("Orders"),
+        customer_orders_url,
+        lambda user: user.has_perm(VIEW_ORDERS),
+        position=10,
     )
 )
 
@@ -78,7 +83,7 @@ class OrdersCustomerAdmin(WalletCustomerAdmin):
                 Truncator(order.target).chars(30),
                 order.quantity,
                 format_yuan(order.amount),
-                order.get_status_display(),
+                status_badge(order),
             ]
             for order in orders
         ]

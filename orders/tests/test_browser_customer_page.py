@@ -99,6 +99,7 @@ def test_finance_recharges_from_the_list_row_and_a_reference_is_entered_once(
     error.wait_for()
     text = error.inner_text()
     assert "HX202612020001" in text and "艾克米" in text
+    screenshot(page, "recharge-duplicate-refused-zh-hans-desktop")
     assert Entry.objects.filter(payment_reference="HX202612020001").count() == 1
     assert balance_of(customer_id=acme.pk) == Decimal("1097.00")
 
@@ -156,5 +157,10 @@ def test_screenshots_of_the_customer_page_and_the_recharge_form(
     page.fill("#id_payment_reference", "HX-0001")
     assert page.locator(".balance-after").inner_text() == "¥1,097.00"
     screenshot(page, f"recharge-form-{language}-{size}")
-    page.goto(f"{live_server.url}/admin/customers/customer/")
-    screenshot(page, f"customer-list-{language}-{size}")
+    for name, url in [
+        ("customer-list", "/admin/customers/customer/"),
+        ("order-list", "/admin/orders/order/"),
+        ("ledger-list", "/admin/wallet/entry/"),
+    ]:
+        page.goto(f"{live_server.url}{url}")
+        screenshot(page, f"{name}-{language}-{size}")

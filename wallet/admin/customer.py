@@ -157,7 +157,7 @@ class WalletCustomerAdmin(CustomerAdmin):
         ledger = Panel(
             "ledger",
             _("Latest ledger entries"),
-            [_("created at"), _("kind"), _("amount"), _("balance after"), _("reference")],
+            [_("created at"), _("kind"), _("amount"), _("balance after"), _("reference or order")],
             rows,
             more_url=customer_ledger_url(obj),
             more_label=_("All ledger entries"),

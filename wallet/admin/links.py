@@ -25,7 +25,11 @@ def customer_money_url(customer: Customer, operation: str) -> str:
 
 register_customer_link(
     CustomerLink(
-        "ledger", _("Ledger"), customer_ledger_url, lambda user: user.has_perm(VIEW_LEDGER)
+        "ledger",
+        _("Ledger"),
+        customer_ledger_url,
+        lambda user: user.has_perm(VIEW_LEDGER),
+        position=20,
     )
 )
 register_customer_link(
@@ -35,6 +39,7 @@ register_customer_link(
         lambda customer: customer_money_url(customer, "recharge"),
         lambda user: user.has_perm(permissions.RECHARGE),
         action=True,
+        position=10,
     )
 )
 register_customer_link(
@@ -44,5 +49,7 @@ register_customer_link(
         lambda customer: customer_money_url(customer, "deduct"),
         lambda user: user.has_perm(permissions.DEDUCT),
         action=True,
+        position=20,
+        style="outline-danger",
     )
 )
