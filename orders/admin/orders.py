@@ -173,7 +173,15 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         ),
         (
             _("Price"),
-            {"fields": ["unit_price", "list_price", "level_percent", "discount", "amount"]},
+            {
+                "fields": [
+                    "unit_price",
+                    "list_price_display",
+                    "level_percent",
+                    "discount",
+                    "amount_display",
+                ]
+            },
         ),
         (
             _("Fulfilment"),
@@ -259,9 +267,14 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         return status_badge(order)
 
     @admin.display(description=_("discount"))
-    def discount(self, order: Order):
+    def discount(self, order: Order) -> str:
         """What the customer's level saved against the list price."""
-        return order.list_price - order.amount
+        return format_yuan(order.list_price - order.amount)
+
+    @admin.display(description=_("list price"))
+    def list_price_display(self, order: Order) -> str:
+        """The list price before the level's discount, as ¥1,500.50."""
+        return format_yuan(order.list_price)
 
     @admin.display(description=_("ledger entries"))
     def ledger_entries(self, order: Order) -> str:
@@ -285,8 +298,8 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
                 (
                     timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
                     e.get_kind_display(),
-                    e.amount,
-                    e.balance_after,
+                    format_yuan(e.amount, signed=True),
+                    format_yuan(e.balance_after),
                     e.created_by or "-",
                     e.memo,
                 )
