@@ -291,11 +291,11 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
         return [Tool("password", _("Reset password"), url, "outline-secondary")]
 
     def get_panels(self, request, obj: Customer) -> list[Panel]:
-        """None here: the apps above add the customer's orders and ledger."""
+        """None here: the apps above add the customer's latest activity."""
         return []
 
     def get_list_display(self, request):
-        """The parent's columns plus the customer's other pages (orders, ledger, 充值)."""
+        """The parent's columns plus the customer's other pages and actions (registered links)."""
         columns = list(super().get_list_display(request))
 
         def pages(customer: Customer):

@@ -1,13 +1,13 @@
 """What the customer page shows, and links to a customer's other lists, as hooks.
 
-``customers`` knows nothing of wallet or orders (DESIGN.md). The customer change page shows
+This app knows nothing of the apps above it (DESIGN.md). The customer change page shows
 *facts* (figures at the top), *tools* (buttons) and *panels* (short read-only tables) that
 ``CustomerAdmin.get_facts/get_tools/get_panels`` return; the apps above subclass the admin
-and add theirs (wallet: balance, 充值/扣款, latest entries; orders: 代客户下单, latest orders).
+and add theirs (the balance, money buttons, the latest activity).
 
-Wherever a customer is named in a list (orders, ledger, customers), ``customer_cell`` shows the
-name linking to the customer page followed by the links other apps registered with
-``register_customer_link`` ("orders", "ledger"), each only for users who may follow it.
+Wherever a customer is named in a list, ``customer_cell`` shows the name linking to the
+customer page followed by the links other apps registered with ``register_customer_link``,
+each only for users who may follow it.
 """
 
 from collections.abc import Callable, Iterable
@@ -56,7 +56,7 @@ class Panel:
 
 @dataclass(frozen=True)
 class CustomerLink:
-    """A page about one customer that another app offers (its orders, its ledger, …).
+    """A page about one customer that another app offers (a list filtered to the customer).
 
     ``action`` links (充值) appear in the customer list only; the others wherever the
     customer is named.
@@ -85,7 +85,7 @@ def _allowed(user, *, action: bool) -> list[CustomerLink]:
 
 
 def customer_links(user, customer: Customer) -> list[tuple[Any, str]]:
-    """(label, url) of the customer's other pages (orders, ledger) ``user`` may open."""
+    """(label, url) of the customer's other pages ``user`` may open."""
     return [(link.label, link.url(customer)) for link in _allowed(user, action=False)]
 
 
@@ -113,7 +113,7 @@ def customer_row_links(user, customer: Customer) -> SafeString:
 
 
 def customer_cell(user, customer: Customer) -> SafeString:
-    """The customer's name linking to its page, then its other lists (orders, ledger)."""
+    """The customer's name linking to its page, then its other pages (registered links)."""
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     name = format_html(
         '<a href="{}">{}</a> <span class="text-muted">{}</span>',
