@@ -150,7 +150,7 @@ class WalletCustomerAdmin(CustomerAdmin):
                 entry.get_kind_display(),
                 format_yuan(entry.amount, signed=True),
                 format_yuan(entry.balance_after),
-                entry.payment_reference or entry.order_number or entry.memo or "",
+                entry.payment_reference or entry.order_number or "",
             ]
             for entry in entries
         ]

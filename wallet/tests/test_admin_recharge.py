@@ -211,3 +211,25 @@ def test_recharge_only_users_get_only_the_recharge_button(client, roles):
     tools = [tool.key for tool in change.context["customer_tools"]]
     assert "recharge" in tools and "deduct" not in tools
     assert client.get(_page(customer, "deduct")).status_code == 403
+
+
+def test_the_ledger_shows_finds_and_exports_the_payment(client, finance):
+    customer = make_customer(name="丙")
+    other = make_customer()
+    for n, who in enumerate([customer, other]):
+        wallet_recharge(
+            customer_id=who.pk,
+            amount="10",
+            created_by=None,
+            idempotency_key=f"p{n}",
+            payment_method="wechat",
+            payment_reference=f"WX-{n}",
+        )
+    client.force_login(finance)
+    ledger = reverse("admin:wallet_entry_changelist")
+    found = client.get(ledger, {"q": "wx-0"})
+    assert [e.payment_reference for e in found.context["cl"].result_list] == ["WX-0"]
+    assert "WX-0" in found.content.decode()
+    export = client.get(reverse("admin:wallet_entry_export", args=["csv"]), {"q": "WX-1"})
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    assert "WX-1" in text and "WX-0" not in text
