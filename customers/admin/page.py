@@ -109,7 +109,9 @@ def customer_row_links(user, customer: Customer) -> SafeString:
             for link in _allowed(user, action=True)
         ),
     )
-    return format_html("{} {}", pages, actions) if pages or actions else "—"
+    if not (pages or actions):
+        return "—"
+    return format_html('<span class="text-nowrap">{} {}</span>', pages, actions)
 
 
 def customer_cell(user, customer: Customer) -> SafeString:
