@@ -15,6 +15,13 @@ IDEMPOTENCY_CONFLICT = _(
 )
 REFUND_WITHOUT_DEBIT = _("Order %(number)s was never debited from this account; nothing to refund.")
 REFUND_EXCEEDS_DEBIT = _("A refund of %(amount)s is more than the order's debit of %(debit)s.")
+DUPLICATE_PAYMENT_REFERENCE = _(
+    "Payment reference %(reference)s (%(method)s) was already entered on %(time)s for "
+    "%(customer)s (ledger entry %(entry)s); nothing was changed."
+)
+REFERENCE_NEEDS_METHOD = _("Choose the payment method this reference belongs to.")
+UNKNOWN_PAYMENT_METHOD = _("Choose one of the listed payment methods.")
+REFERENCE_TOO_LONG = _("A payment reference has at most %(max)s characters.")
 ENTRY_IMMUTABLE = _("Ledger entries cannot be changed or deleted; write a correcting entry.")
 
 
@@ -40,6 +47,14 @@ class IdempotencyConflict(WalletError):
 
 class RefundNotAllowed(WalletError):
     """The refund has no matching order debit or exceeds it."""
+
+
+class DuplicatePaymentReference(WalletError):
+    """The payment (method and reference) was already entered in the ledger."""
+
+
+class InvalidPayment(WalletError):
+    """The payment method or reference is not acceptable."""
 
 
 class EntryImmutable(WalletError):

@@ -32,6 +32,8 @@ FIELDS = (
     "created_by__username",
     "memo",
     "idempotency_key",
+    "payment_method",
+    "payment_reference",
 )
 
 
@@ -49,12 +51,15 @@ def export_header() -> list[str]:
         _("Operator"),
         _("Memo"),
         _("Idempotency key"),
+        _("Payment method"),
+        _("Payment reference"),
     ]
 
 
 def export_rows(queryset: QuerySet[Entry], batch: int = BATCH) -> Iterator[list]:
     """The queryset's entries, newest first, as lists of cell values, in bounded batches."""
     kinds = dict(Entry.Kind.choices)
+    methods = dict(Entry.PaymentMethod.choices)
     base = queryset.order_by("-id").values_list(*FIELDS)
     # Always a range on the primary key, the first batch too: without it MySQL may drive the
     # join from the accounts and sort the whole ledger before returning 2,000 rows.
@@ -63,7 +68,10 @@ def export_rows(queryset: QuerySet[Entry], batch: int = BATCH) -> Iterator[list]
     while True:
         rows = list(base.filter(id__lt=last_id)[:batch])
         for row in rows:
-            (pk, created, username, name, kind, amount, after, order, operator, memo, key) = row
+            (pk, created, username, name, kind, amount, after, order, operator, memo, key) = row[
+                :11
+            ]
+            method, reference = row[11:]
             yield [
                 pk,
                 timezone.localtime(created).strftime("%Y-%m-%d %H:%M:%S"),
@@ -76,6 +84,8 @@ def export_rows(queryset: QuerySet[Entry], batch: int = BATCH) -> Iterator[list]
                 escape_formula(operator or _("System")),
                 escape_formula(memo or ""),
                 escape_formula(key),
+                str(methods.get(method, method or "")),
+                escape_formula(reference or ""),
             ]
         if len(rows) < batch:
             return

@@ -5,17 +5,30 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wallet.exceptions import MEMO_REQUIRED, InvalidAmount
+from wallet.exceptions import (
+    MEMO_REQUIRED,
+    REFERENCE_NEEDS_METHOD,
+    REFERENCE_TOO_LONG,
+    InvalidAmount,
+)
+from wallet.models import Entry
 from wallet.money import parse_amount
+from wallet.services import REFERENCE_MAX_LENGTH, payment_reference_normalize
 
 KEY_INVALID = _("This form has expired; open it again.")
+REFERENCE_FOR_ONE_CUSTOMER = _(
+    "A payment reference belongs to one customer's payment: enter it on that customer's own "
+    "recharge page, or leave it empty here."
+)
 
 
 class MoneyMovementForm(forms.Form):
-    """Amount and memo for a recharge (充值).
+    """Amount, how it was paid, and a memo for a recharge (充值).
 
     ``request_key`` is generated when the form is first shown and travels with every re-post, so
-    a double submit of the same form moves money once (services replay a repeated key).
+    a double submit of the same form moves money once (services replay a repeated key). The
+    payment reference (转账流水号/凭证号) is unique per method in the ledger; ``customer_count``
+    above one (a bulk action) refuses a reference, which can only belong to one payment.
     """
 
     # Text, not DecimalField: that would accept "１００" and "1e3" before parse_amount sees them;
@@ -28,6 +41,19 @@ class MoneyMovementForm(forms.Form):
         ),
         help_text=_("Greater than zero, at most two decimal places."),
     )
+    payment_method = forms.ChoiceField(
+        label=_("Payment method"),
+        choices=Entry.PaymentMethod.choices,
+        initial=Entry.PaymentMethod.BANK_TRANSFER,
+        widget=forms.Select(attrs={"class": "form-control"}),
+    )
+    payment_reference = forms.CharField(
+        label=_("Payment reference"),
+        max_length=80,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "form-control"}),
+        help_text=_("Bank transfer serial number or voucher number (转账流水号/凭证号)."),
+    )
     memo = forms.CharField(
         label=_("Memo"),
         max_length=255,
@@ -37,13 +63,20 @@ class MoneyMovementForm(forms.Form):
     request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     memo_required = False
+    payment_required = True
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, customer_count: int = 1, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("request_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
+        self.customer_count = customer_count
         if self.memo_required:
             self.fields["memo"].required = True
             self.fields["memo"].error_messages["required"] = MEMO_REQUIRED
+        if not self.payment_required:
+            method = self.fields["payment_method"]
+            method.required = False
+            method.initial = ""
+            method.choices = [("", "---------"), *Entry.PaymentMethod.choices]
 
     def clean_amount(self):
         """Parse with the same rules as the services, so errors show beside the field."""
@@ -59,6 +92,22 @@ class MoneyMovementForm(forms.Form):
             raise forms.ValidationError(MEMO_REQUIRED, code="required")
         return memo
 
+    def clean_payment_reference(self):
+        """Stored without spaces and in capitals; one payment, one customer."""
+        reference = payment_reference_normalize(self.cleaned_data["payment_reference"])
+        if reference and len(reference) > REFERENCE_MAX_LENGTH:
+            raise forms.ValidationError(REFERENCE_TOO_LONG % {"max": REFERENCE_MAX_LENGTH})
+        if reference and self.customer_count > 1:
+            raise forms.ValidationError(REFERENCE_FOR_ONE_CUSTOMER, code="one_customer")
+        return reference
+
+    def clean(self):
+        """A reference says which method it belongs to."""
+        data = super().clean()
+        if data.get("payment_reference") and not data.get("payment_method"):
+            self.add_error("payment_method", forms.ValidationError(REFERENCE_NEEDS_METHOD))
+        return data
+
     def clean_request_key(self):
         """A hex uuid, nothing else: it becomes part of ledger idempotency keys."""
         key = self.cleaned_data["request_key"]
@@ -69,6 +118,7 @@ class MoneyMovementForm(forms.Form):
 
 
 class DeductForm(MoneyMovementForm):
-    """Amount and a required memo for a deduction (扣款)."""
+    """Amount and a required memo for a deduction (扣款); a payout's method is optional."""
 
     memo_required = True
+    payment_required = False

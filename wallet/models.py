@@ -64,6 +64,15 @@ class Entry(models.Model):
         CANCEL_REFUND = "cancel_refund", _("Cancel refund")
         REFUND = "refund", _("Refund")
 
+    class PaymentMethod(models.TextChoices):
+        """How the money of a staff recharge (or deduction) actually moved."""
+
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        ALIPAY = "alipay", _("Alipay")
+        WECHAT = "wechat", _("WeChat Pay")
+        CASH = "cash", _("Cash")
+        OTHER = "other", _("Other")
+
     CREDIT_KINDS = (Kind.RECHARGE, Kind.CANCEL_REFUND, Kind.REFUND)
     DEBIT_KINDS = (Kind.DEDUCT, Kind.ORDER_DEBIT)
 
@@ -84,6 +93,14 @@ class Entry(models.Model):
         related_name="+",
     )
     memo = models.CharField(_("memo"), max_length=255, blank=True)
+    payment_method = models.CharField(
+        _("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True
+    )
+    # NULL when none was given: NULLs never collide in the unique index below, on every
+    # database (MariaDB has no partial indexes), so only given references must be unique.
+    payment_reference = models.CharField(
+        _("payment reference"), max_length=64, null=True, blank=True
+    )
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
     # Hash of what was asked, so a replayed key can be told from a reused one.
     request_fingerprint = models.CharField(max_length=64, editable=False)
@@ -118,6 +135,17 @@ class Entry(models.Model):
                     | Q(kind__in=["deduct", "order_debit"], amount__lt=0)
                 ),
                 name="wallet_entry_sign_matches_kind",
+            ),
+            # One bank transfer (Alipay payment, …) is entered once, whoever types it again.
+            models.UniqueConstraint(
+                fields=["payment_method", "payment_reference"],
+                name="wallet_entry_payment_reference_unique",
+            ),
+            # A reference is never empty and always says which method's reference it is.
+            models.CheckConstraint(
+                condition=Q(payment_reference__isnull=True)
+                | (~Q(payment_reference="") & ~Q(payment_method="")),
+                name="wallet_entry_reference_has_method",
             ),
         ]
 

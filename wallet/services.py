@@ -9,20 +9,28 @@ order is refunded at most once whatever races happen.
 import hashlib
 import logging
 import random
+import re
 import time
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
 
 from wallet.exceptions import (
+    DUPLICATE_PAYMENT_REFERENCE,
     IDEMPOTENCY_CONFLICT,
     INSUFFICIENT_FUNDS,
     MEMO_REQUIRED,
+    REFERENCE_NEEDS_METHOD,
+    REFERENCE_TOO_LONG,
     REFUND_EXCEEDS_DEBIT,
     REFUND_WITHOUT_DEBIT,
+    UNKNOWN_PAYMENT_METHOD,
+    DuplicatePaymentReference,
     IdempotencyConflict,
     InsufficientFunds,
+    InvalidPayment,
     MemoRequired,
     RefundNotAllowed,
 )
@@ -49,6 +57,34 @@ def debit_key(order_number: str) -> str:
 def refund_key(order_number: str) -> str:
     """The idempotency key of an order's one refund (cancel, failure or partial)."""
     return f"refund:{order_number}"
+
+
+REFERENCE_MAX_LENGTH = Entry._meta.get_field("payment_reference").max_length
+_SPACES = re.compile(r"\s+")
+
+
+def payment_reference_normalize(reference: str | None) -> str | None:
+    """A payment reference as stored: no spaces anywhere, upper case; None when empty.
+
+    Bank serial numbers are read aloud and copied in pieces ("2024 0101 88"); stored one way,
+    the same payment typed twice is the same reference on every database and collation.
+    """
+    text = _SPACES.sub("", reference or "").upper()
+    return text or None
+
+
+def _payment(method: str, reference: str | None) -> tuple[str, str | None]:
+    """The (method, reference) pair to store, or InvalidPayment."""
+    method = (method or "").strip()
+    reference = payment_reference_normalize(reference)
+    if method and method not in Entry.PaymentMethod.values:
+        raise InvalidPayment(UNKNOWN_PAYMENT_METHOD)
+    if reference is not None:
+        if not method:
+            raise InvalidPayment(REFERENCE_NEEDS_METHOD)
+        if len(reference) > REFERENCE_MAX_LENGTH:
+            raise InvalidPayment(REFERENCE_TOO_LONG, max=REFERENCE_MAX_LENGTH)
+    return method, reference
 
 
 def _fingerprint(*parts: object) -> str:
@@ -112,13 +148,18 @@ def _post_once(
     created_by: AbstractBaseUser | None,
     memo: str,
     order_number: str = "",
+    payment_method: str = "",
+    payment_reference: str | None = None,
 ) -> Entry:
     """Lock, check, write the balance and its entry; replay a repeated key instead.
 
-    ``amount`` is positive; the kind gives the sign.
+    ``amount`` is positive; the kind gives the sign. A payment reference already in the
+    ledger (same method) is refused by the unique index, which holds under any concurrency.
     """
     signed = amount if kind in Entry.CREDIT_KINDS else -amount
-    fingerprint = _fingerprint(customer_id, kind, signed, order_number)
+    # The payment is part of what was asked only when given, so keys of older entries replay.
+    payment = (payment_method, payment_reference) if payment_method or payment_reference else ()
+    fingerprint = _fingerprint(customer_id, kind, signed, order_number, *payment)
     try:
         with transaction.atomic(using=PRIMARY):
             account = account_lock(customer_id=customer_id)
@@ -139,7 +180,7 @@ def _post_once(
             )
             if updated != 1:  # impossible under the lock; refuse rather than guess
                 raise IntegrityError("account balance changed under a row lock")
-            return Entry.objects.using(PRIMARY).create(
+            entry = Entry.objects.using(PRIMARY).create(
                 account=account,
                 kind=kind,
                 amount=signed,
@@ -149,18 +190,46 @@ def _post_once(
                 memo=memo,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
+                payment_method=payment_method,
+                payment_reference=payment_reference,
             )
+            entry.replayed = False
+            return entry
     except IntegrityError:
-        # The same key on another account committed first (unique index): replay or refuse.
+        # Another transaction committed first with the same key (unique index): replay or
+        # refuse; or with the same payment reference (unique index): name the earlier entry.
         entry = Entry.objects.using(PRIMARY).filter(idempotency_key=idempotency_key).first()
-        if entry is None:
-            raise
-        return _replay(entry, fingerprint)
+        if entry is not None:
+            return _replay(entry, fingerprint)
+        if payment_reference is not None:
+            _refuse_duplicate_payment(payment_method, payment_reference)
+        raise
+
+
+def _refuse_duplicate_payment(method: str, reference: str) -> None:
+    """Raise DuplicatePaymentReference naming the entry that holds the reference, if any."""
+    earlier = (
+        Entry.objects.using(PRIMARY)
+        .filter(payment_method=method, payment_reference=reference)
+        .select_related("account__customer__user")
+        .first()
+    )
+    if earlier is None:
+        return
+    raise DuplicatePaymentReference(
+        DUPLICATE_PAYMENT_REFERENCE,
+        reference=reference,
+        method=earlier.get_payment_method_display(),
+        time=timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M"),
+        customer=earlier.account.customer,
+        entry=earlier.pk,
+    )
 
 
 def _replay(entry: Entry, fingerprint: str) -> Entry:
     if entry.request_fingerprint != fingerprint:
         raise IdempotencyConflict(IDEMPOTENCY_CONFLICT)
+    entry.replayed = True  # not a field: tells the caller nothing new was written
     return entry
 
 
@@ -171,15 +240,24 @@ def wallet_recharge(
     created_by: AbstractBaseUser | None,
     idempotency_key: str,
     memo: str = "",
+    payment_method: str = "",
+    payment_reference: str | None = None,
 ) -> Entry:
-    """Staff add prepaid money (充值)."""
+    """Staff add prepaid money (充值), naming how it was paid (method and its reference).
+
+    A reference already entered for the same method is refused (DuplicatePaymentReference).
+    """
+    amount = parse_amount(amount)
+    method, reference = _payment(payment_method, payment_reference)
     return _post(
         customer_id=customer_id,
         kind=Entry.Kind.RECHARGE,
-        amount=parse_amount(amount),
+        amount=amount,
         idempotency_key=idempotency_key,
         created_by=created_by,
         memo=memo.strip(),
+        payment_method=method,
+        payment_reference=reference,
     )
 
 
@@ -190,11 +268,14 @@ def wallet_deduct(
     created_by: AbstractBaseUser | None,
     idempotency_key: str,
     memo: str,
+    payment_method: str = "",
+    payment_reference: str | None = None,
 ) -> Entry:
-    """Staff take money back (扣款); a memo is required."""
+    """Staff take money back (扣款); a memo is required, a payment (a payout) is optional."""
     amount = parse_amount(amount)
     if not memo or not memo.strip():
         raise MemoRequired(MEMO_REQUIRED)
+    method, reference = _payment(payment_method, payment_reference)
     return _post(
         customer_id=customer_id,
         kind=Entry.Kind.DEDUCT,
@@ -202,6 +283,8 @@ def wallet_deduct(
         idempotency_key=idempotency_key,
         created_by=created_by,
         memo=memo.strip(),
+        payment_method=method,
+        payment_reference=reference,
     )
 
 

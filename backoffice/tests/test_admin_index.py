@@ -42,7 +42,8 @@ def check_every_link(client, html: str) -> int:
         if url.startswith(reverse("admin:wallet_entry_changelist")):
             totals = response.context_data["ledger_totals"]
             credit, debit, net = (
-                Decimal(totals[k].replace(",", "")) for k in ("credit", "debit", "net")
+                Decimal(totals[k].replace(",", "").replace("¥", "").replace("+", ""))
+                for k in ("credit", "debit", "net")
             )
             assert ledger_figure(name, credit, debit, net) == Decimal(value), (name, url)
         elif name == "oldest_pending":

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -21,6 +22,7 @@ from rangefilter.filters import DateRangeFilter
 from core.admin import CappedCountPaginator
 from core.exceptions import DomainError
 from customers.admin.actions import CustomerActionsMixin
+from customers.admin.page import Fact, Panel, Tool, customer_links, customer_row_links
 from customers.forms import CustomerChangeForm, CustomerCreationForm, CustomerPasswordForm
 from customers.models import Customer
 from customers.resources import CustomerResource
@@ -244,9 +246,51 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
         return super().history_view(request, object_id, extra_context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        """Offer "set password" to those who may change this customer."""
-        context["can_set_password"] = obj is not None and self.has_change_permission(request, obj)
+        """The customer at a glance above the form: facts, buttons, links, latest activity."""
+        if obj is not None:
+            context["customer_facts"] = self.get_facts(request, obj)
+            context["customer_tools"] = self.get_tools(request, obj)
+            context["customer_panels"] = self.get_panels(request, obj)
+            context["customer_links"] = customer_links(request.user, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # -- the customer page: hooks the apps above extend (customers/admin/page.py) ----------
+
+    def get_facts(self, request, obj: Customer) -> list[Fact]:
+        """Level and discount, account manager, status."""
+        manager = obj.account_manager
+        status = (
+            format_html('<span class="badge bg-success">{}</span>', _("active"))
+            if obj.is_active
+            else format_html('<span class="badge bg-secondary">{}</span>', _("inactive"))
+        )
+        return [
+            Fact("level", _("level"), obj.level.name),
+            Fact("discount", _("discount"), self.discount(obj)),
+            Fact("manager", _("account manager"), manager.get_username() if manager else "—"),
+            Fact("status", _("status"), status),
+        ]
+
+    def get_tools(self, request, obj: Customer) -> list[Tool]:
+        """Set password, for those who may change this customer."""
+        if not self.has_change_permission(request, obj):
+            return []
+        url = reverse("admin:customers_customer_password", args=[obj.pk])
+        return [Tool("password", _("Reset password"), url, "outline-secondary")]
+
+    def get_panels(self, request, obj: Customer) -> list[Panel]:
+        """None here: the apps above add the customer's latest activity."""
+        return []
+
+    def get_list_display(self, request):
+        """The parent's columns plus the customer's other pages and actions (registered links)."""
+        columns = list(super().get_list_display(request))
+
+        def pages(customer: Customer):
+            return customer_row_links(request.user, customer)
+
+        pages.short_description = _("Go to")
+        return [*columns, pages]
 
     # -- set password ------------------------------------------------------------------------
 

@@ -18,6 +18,9 @@ from rangefilter.filters import DateRangeFilter, NumericRangeFilter
 
 from core.admin import CappedCountPaginator
 from core.exceptions import DomainError
+from core.money import format_yuan
+from customers.admin.page import customer_column, customer_links
+from customers.selectors import customer_visible_to
 from orders.admin import services  # noqa: F401  (registers the Service admin)
 from orders.admin.agents import AgentActionsMixin
 from orders.admin.order_actions import OrderActionsMixin
@@ -33,6 +36,7 @@ from orders.selectors import (
 from orders.services import order_place
 from wallet.selectors import balance_of
 
+CUSTOMER_PARAM = "customer__id__exact"
 PLACED = _("Order %(number)s placed for %(customer)s: %(amount)s charged, balance now %(balance)s.")
 ALREADY_PLACED = _(
     "This form already placed order %(number)s for %(customer)s; nothing was charged again. "
@@ -129,7 +133,7 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         "service",
         "short_target",
         "quantity",
-        "amount",
+        "amount_display",
         "status_display",
         "created_at",
     ]
@@ -149,7 +153,7 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
     # No joins in the page query (see order_visible_to): the customer, its user and the service
     # are prefetched for the 50 rows shown. An empty list, not False: False would join them all.
     list_select_related: list[str] = []
-    sortable_by = ["number", "amount", "created_at"]
+    sortable_by = ["number", "amount_display", "created_at"]
     paginator = CappedCountPaginator
     show_full_result_count = False
     list_per_page = 50
@@ -175,7 +179,15 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         ),
         (
             _("Price"),
-            {"fields": ["unit_price", "list_price", "level_percent", "discount", "amount"]},
+            {
+                "fields": [
+                    "unit_price",
+                    "list_price_display",
+                    "level_percent",
+                    "discount",
+                    "amount_display",
+                ]
+            },
         ),
         (
             _("Fulfilment"),
@@ -240,6 +252,16 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
             order.customer.user.username,
         )
 
+    def get_list_display(self, request):
+        """The customer column with links to the customer's orders and ledger (per user)."""
+        column = customer_column(request, lambda order: order.customer, description=_("customer"))
+        return [column if c == "customer_link" else c for c in super().get_list_display(request)]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, order: Order) -> str:
+        """The amount charged, as ¥1,500.50."""
+        return format_yuan(order.amount)
+
     @admin.display(description=_("target"))
     def short_target(self, order: Order) -> str:
         """The target, shortened for the list."""
@@ -251,9 +273,14 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         return status_badge(order)
 
     @admin.display(description=_("discount"))
-    def discount(self, order: Order):
+    def discount(self, order: Order) -> str:
         """What the customer's level saved against the list price."""
-        return order.list_price - order.amount
+        return format_yuan(order.list_price - order.amount)
+
+    @admin.display(description=_("list price"))
+    def list_price_display(self, order: Order) -> str:
+        """The list price before the level's discount, as ¥1,500.50."""
+        return format_yuan(order.list_price)
 
     @admin.display(description=_("ledger entries"))
     def ledger_entries(self, order: Order) -> str:
@@ -277,8 +304,8 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
                 (
                     timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
                     e.get_kind_display(),
-                    e.amount,
-                    e.balance_after,
+                    format_yuan(e.amount, signed=True),
+                    format_yuan(e.balance_after),
                     e.created_by or "-",
                     e.memo,
                 )
@@ -371,11 +398,28 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/orders/order/place.html", context)
 
     def changelist_view(self, request, extra_context=None):
-        """Offer the "place an order" button to those who may place."""
-        extra_context = {**(extra_context or {}), "can_place": self.has_place_permission(request)}
+        """Offer the "place an order" button; name the customer the list is filtered to."""
+        extra_context = {
+            **(extra_context or {}),
+            "can_place": self.has_place_permission(request),
+            "filtered_customer": self._filtered_customer(request),
+        }
         return super().changelist_view(request, extra_context)
+
+    def _filtered_customer(self, request):
+        """The customer of ``?customer__id__exact=`` (the customer page's "all orders")."""
+        value = request.GET.get(CUSTOMER_PARAM, "")
+        if not (value.isdecimal() and value.isascii() and len(value) < 12):
+            return None
+        return customer_visible_to(request.user).filter(pk=int(value)).first()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """Offer "cancel with refund" on a pending order to those who may cancel."""
         extra_context = {**(extra_context or {}), "can_cancel": self.has_cancel_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The customer's other pages (its orders, its ledger) one click away."""
+        if obj is not None:
+            context["customer_links"] = customer_links(request.user, obj.customer)
+        return super().render_change_form(request, context, add, change, form_url, obj)

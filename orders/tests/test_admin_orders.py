@@ -121,8 +121,8 @@ def test_order_page_shows_events_and_ledger_read_only(client, shop):
     assert "Order debit" in html or "创建订单" in html
     assert "撤单" in html or "Cancel refund" in html
     # bob paid 20.00 for b1, then 5.00 for b2 (975.00 left), then got the 5.00 back
-    assert "<td>-5.00</td><td>975.00</td>" in html
-    assert "<td>5.00</td><td>980.00</td>" in html
+    assert "<td>-¥5.00</td><td>¥975.00</td>" in html
+    assert "<td>+¥5.00</td><td>¥980.00</td>" in html
     assert response.context["has_change_permission"] is False
     assert 'name="_save"' not in html
     events = response.context["inline_admin_formsets"][0].formset.queryset

@@ -1,4 +1,6 @@
-"""Wallet admin, split by seam: the customer admin's balance and 充值/扣款 (customer.py), the
-read-only ledger with totals and export (ledger.py), and its list filters (filters.py)."""
+"""Wallet admin, split by seam: the customer admin's balance, 充值/扣款 and latest entries
+(customer.py), links to a customer's ledger and money pages wherever the customer is named
+(links.py), the read-only ledger with totals and export (ledger.py), and its list filters
+(filters.py)."""
 
-from wallet.admin import customer, ledger  # noqa: F401  (registration happens on import)
+from wallet.admin import customer, ledger, links  # noqa: F401  (registration happens on import)

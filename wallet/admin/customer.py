@@ -2,39 +2,55 @@
 
 ``customers`` may not import ``wallet``, so this module subclasses ``CustomerAdmin`` and
 re-registers it. Everything is composed from the parent (list_display, actions, urls,
-readonly fields, fieldsets, select_related), so columns and actions the customers app adds
-later keep working.
+the customer page's facts/tools/panels, select_related), so columns and actions the customers
+app adds later keep working; the orders app extends this class the same way.
+
+The one-customer 充值/扣款 page shows the balance now and after (wallet/money_form.js as the
+amount is typed; the server again when the form comes back), takes the payment method and
+reference, and returns to the customer's page with the balance before → after.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.money import format_yuan
 from customers.admin import CustomerAdmin
+from customers.admin.page import Fact, Panel, Tool
 from customers.models import Customer
 from wallet import permissions
 from wallet.admin.filters import BalanceBelowFilter
-from wallet.exceptions import WalletError
+from wallet.admin.links import VIEW_LEDGER, customer_ledger_url, customer_money_url
+from wallet.exceptions import DuplicatePaymentReference, WalletError
 from wallet.forms import DeductForm, MoneyMovementForm
+from wallet.selectors import balance_of, entries_of
 from wallet.services import wallet_deduct, wallet_recharge
 
 # One intermediate form moves money for at most this many customers.
 MAX_CUSTOMERS_PER_ACTION = 200
+# The customer page shows this many latest ledger entries.
+PANEL_ROWS = 5
 TOO_MANY_SELECTED = _("Select at most %(max)s customers for one %(operation)s.")
-MOVED = _("%(customer)s: %(operation)s %(amount)s, balance now %(balance)s.")
+MOVED = _("%(customer)s: %(operation)s %(amount)s, balance %(before)s → %(balance)s.")
+ALREADY_RECORDED = _(
+    "%(customer)s: this %(operation)s of %(amount)s was already recorded at %(time)s "
+    "(ledger entry %(entry)s); nothing was changed. Balance now %(balance)s."
+)
 REFUSED = _("%(customer)s: %(operation)s refused: %(reason)s")
 SUMMARY = _("%(operation)s: %(ok)s succeeded, %(failed)s refused.")
 LOGGED = _("%(operation)s %(amount)s (ledger entry %(entry)s): %(memo)s")
+NO_ENTRIES = _("No ledger entries yet.")
+INSUFFICIENT = _("The balance would go below zero: this will be refused.")
 
 
 @dataclass(frozen=True)
@@ -46,12 +62,13 @@ class Operation:
     permission: str
     form_class: type[MoneyMovementForm]
     service: Any
+    sign: int  # +1 adds to the balance, -1 takes from it
 
 
 RECHARGE = Operation(
-    "recharge", _("Recharge"), permissions.RECHARGE, MoneyMovementForm, wallet_recharge
+    "recharge", _("Recharge"), permissions.RECHARGE, MoneyMovementForm, wallet_recharge, 1
 )
-DEDUCT = Operation("deduct", _("Deduct"), permissions.DEDUCT, DeductForm, wallet_deduct)
+DEDUCT = Operation("deduct", _("Deduct"), permissions.DEDUCT, DeductForm, wallet_deduct, -1)
 OPERATIONS = {op.name: op for op in (RECHARGE, DEDUCT)}
 
 
@@ -60,26 +77,25 @@ def request_key(operation: Operation, form_key: str, customer_id: int) -> str:
     return f"admin:{operation.name}:{form_key}:{customer_id}"
 
 
-def _money(value) -> str:
-    return f"¥{value:,.2f}"
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 class WalletCustomerAdmin(CustomerAdmin):
-    """CustomerAdmin plus the balance and the 充值/扣款 actions and pages."""
+    """CustomerAdmin plus the balance, 充值/扣款 (actions and pages), the latest entries."""
 
     list_display = [*CustomerAdmin.list_display, "balance"]
     list_filter = [*CustomerAdmin.list_filter, BalanceBelowFilter]
     actions = [*(CustomerAdmin.actions or []), "recharge_selected", "deduct_selected"]
-    change_form_template = "admin/wallet/customer/change_form.html"
 
     # -- permissions -------------------------------------------------------------------------
 
     def has_recharge_permission(self, request) -> bool:
-        """Finance and administrators: ``wallet.recharge_account``."""
+        """Finance and administrators (``wallet.permissions.RECHARGE``)."""
         return request.user.has_perm(RECHARGE.permission)
 
     def has_deduct_permission(self, request) -> bool:
-        """Finance and administrators: ``wallet.deduct_account``."""
+        """Finance and administrators (``wallet.permissions.DEDUCT``)."""
         return request.user.has_perm(DEDUCT.permission)
 
     # -- balance -----------------------------------------------------------------------------
@@ -102,54 +118,55 @@ class WalletCustomerAdmin(CustomerAdmin):
     def balance(self, obj: Customer) -> str:
         """The prepaid balance, read from the joined account."""
         account = getattr(obj, "account", None)
-        return _money(account.balance if account is not None else 0)
+        return format_yuan(account.balance if account is not None else 0)
 
-    @admin.display(description=_("balance"))
-    def wallet_balance(self, obj: Customer) -> str:
-        """The balance on the change page: read-only, moved only through 充值/扣款."""
-        return self.balance(obj)
+    # -- the customer page -------------------------------------------------------------------
 
-    def get_readonly_fields(self, request, obj=None):
-        """The parent's read-only fields plus the balance on an existing customer."""
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and "wallet_balance" not in fields:
-            fields.append("wallet_balance")
-        return fields
+    def get_facts(self, request, obj: Customer) -> list[Fact]:
+        """The balance first (read from the primary), then the parent's facts."""
+        balance = format_yuan(balance_of(customer_id=obj.pk))
+        return [Fact("balance", _("balance"), balance), *super().get_facts(request, obj)]
 
-    def get_fieldsets(self, request, obj=None):
-        """Add a Wallet section unless the parent's fieldsets already show the balance."""
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is None or "wallet_balance" in flatten_fieldsets(fieldsets):
-            return fieldsets
-        return [*fieldsets, (_("Wallet"), {"fields": ["wallet_balance"]})]
+    def get_tools(self, request, obj: Customer) -> list[Tool]:
+        """充值 and 扣款 first, for those who may."""
+        tools = []
+        if self.has_recharge_permission(request):
+            tools.append(
+                Tool("recharge", RECHARGE.title, customer_money_url(obj, "recharge"), "primary")
+            )
+        if self.has_deduct_permission(request):
+            tools.append(
+                Tool("deduct", DEDUCT.title, customer_money_url(obj, "deduct"), "outline-danger")
+            )
+        return [*tools, *super().get_tools(request, obj)]
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        """Offer the money buttons this user may use, and extend the parent's template."""
-        context["wallet_parent_template"] = select_template(
+    def get_panels(self, request, obj: Customer) -> list[Panel]:
+        """The latest ledger entries, for those who may read the ledger."""
+        panels = super().get_panels(request, obj)
+        if not request.user.has_perm(VIEW_LEDGER):
+            return panels
+        entries = entries_of(customer_id=obj.pk)[:PANEL_ROWS]
+        rows = [
             [
-                *([super().change_form_template] if super().change_form_template else []),
-                "admin/customers/customer/change_form.html",
-                "admin/customers/change_form.html",
-                "admin/change_form.html",
+                _when(entry.created_at),
+                entry.get_kind_display(),
+                format_yuan(entry.amount, signed=True),
+                format_yuan(entry.balance_after),
+                entry.payment_reference or entry.order_number or "",
             ]
-        )
-        context["wallet_tools"] = self._wallet_tools(request, obj) if obj is not None else []
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def _wallet_tools(self, request, obj: Customer) -> list[tuple[str, str]]:
-        tools = [
-            (gettext("Recharge"), reverse("admin:customers_customer_recharge", args=[obj.pk]))
-            if self.has_recharge_permission(request)
-            else None,
-            (gettext("Deduct"), reverse("admin:customers_customer_deduct", args=[obj.pk]))
-            if self.has_deduct_permission(request)
-            else None,
+            for entry in entries
         ]
-        if request.user.has_perm("wallet.view_entry"):
-            ledger = reverse("admin:wallet_entry_changelist")
-            query = urlencode({"customer": obj.user.get_username()})
-            tools.append((gettext("Ledger"), f"{ledger}?{query}"))
-        return [tool for tool in tools if tool is not None]
+        ledger = Panel(
+            "ledger",
+            _("Latest ledger entries"),
+            [_("created at"), _("kind"), _("amount"), _("balance after"), _("reference or order")],
+            rows,
+            more_url=customer_ledger_url(obj),
+            more_label=_("All ledger entries"),
+            empty=NO_ENTRIES,
+            numeric=frozenset({2, 3}),
+        )
+        return [*panels, ledger]
 
     # -- actions on selected customers -------------------------------------------------------
 
@@ -173,13 +190,15 @@ class WalletCustomerAdmin(CustomerAdmin):
             self.message_user(request, message, messages.ERROR)
             return None
         customers = list(queryset.select_related("user", "account"))
-        form = operation.form_class(request.POST if "apply" in request.POST else None)
+        form = operation.form_class(
+            request.POST if "apply" in request.POST else None, customer_count=len(customers)
+        )
         if form.is_bound and form.is_valid():
             self._move(request, customers, operation, form.cleaned_data)
             return None  # back to the changelist, with one message per customer
         return self._render_form(request, operation, form, customers, action=True)
 
-    # -- the single-customer page (from the change page) -------------------------------------
+    # -- the single-customer page (from the customer page or the list) -----------------------
 
     def get_urls(self):
         """``<id>/recharge/`` and ``<id>/deduct/`` before the parent's catch-all URLs."""
@@ -196,7 +215,8 @@ class WalletCustomerAdmin(CustomerAdmin):
         return [*custom, *super().get_urls()]
 
     def money_view(self, request, object_id, operation):
-        """One customer's 充值 or 扣款: GET shows the form, POST moves the money."""
+        """One customer's 充值 or 扣款: GET shows the form, POST moves the money and goes back
+        to the customer's page, which shows the new balance."""
         operation = OPERATIONS[operation]
         if not request.user.has_perm(operation.permission):
             raise PermissionDenied
@@ -205,7 +225,9 @@ class WalletCustomerAdmin(CustomerAdmin):
             raise Http404
         form = operation.form_class(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
-            ok = self._move(request, [customer], operation, form.cleaned_data, summary=False)
+            ok = self._move(
+                request, [customer], operation, form.cleaned_data, summary=False, form=form
+            )
             if ok:
                 change = reverse("admin:customers_customer_change", args=[customer.pk])
                 return HttpResponseRedirect(change)
@@ -213,8 +235,13 @@ class WalletCustomerAdmin(CustomerAdmin):
 
     # -- shared ------------------------------------------------------------------------------
 
-    def _move(self, request, customers, operation: Operation, data, summary=True) -> int:
-        """Call the service once per customer, each in its own transaction; report each."""
+    def _move(self, request, customers, operation: Operation, data, summary=True, form=None):
+        """Call the service once per customer, each in its own transaction; report each.
+
+        With ``form`` (one customer's page) a refusal is shown in the form, beside the field
+        it concerns; otherwise as a message per customer. Returns how many went through
+        (a replay of an already-applied form counts: it reports the current balance).
+        """
         ok = failed = 0
         for customer in customers:
             params = {"customer": str(customer), "operation": operation.title}
@@ -223,25 +250,50 @@ class WalletCustomerAdmin(CustomerAdmin):
                     customer_id=customer.pk,
                     amount=data["amount"],
                     memo=data["memo"],
+                    payment_method=data["payment_method"],
+                    payment_reference=data["payment_reference"],
                     created_by=request.user,
                     idempotency_key=request_key(operation, data["request_key"], customer.pk),
                 )
             except WalletError as exc:
                 failed += 1
-                self.message_user(
-                    request, REFUSED % {**params, "reason": exc.message}, messages.ERROR
-                )
+                if form is not None:
+                    field = (
+                        "payment_reference" if isinstance(exc, DuplicatePaymentReference) else None
+                    )
+                    form.add_error(field, exc.message)
+                else:
+                    self.message_user(
+                        request, REFUSED % {**params, "reason": exc.message}, messages.ERROR
+                    )
                 continue
             ok += 1
-            amount, balance = _money(abs(entry.amount)), _money(entry.balance_after)
+            amount = format_yuan(abs(entry.amount))
+            if entry.replayed:
+                # The form was posted again (back button, double click): nothing new was
+                # written, and the balance to tell is today's, not the one this entry left.
+                balance = format_yuan(balance_of(customer_id=customer.pk))
+                times = {"time": _when(entry.created_at), "entry": entry.pk}
+                message = ALREADY_RECORDED % {
+                    **params,
+                    **times,
+                    "amount": amount,
+                    "balance": balance,
+                }
+                self.message_user(request, message, messages.INFO)
+                continue
+            before = format_yuan(entry.balance_after - entry.amount)
             self.log_change(
                 request,
                 customer,
                 LOGGED % {**params, "amount": amount, "entry": entry.pk, "memo": entry.memo},
             )
-            self.message_user(
-                request, MOVED % {**params, "amount": amount, "balance": balance}, messages.SUCCESS
-            )
+            moved = {
+                "amount": amount,
+                "before": before,
+                "balance": format_yuan(entry.balance_after),
+            }
+            self.message_user(request, MOVED % {**params, **moved}, messages.SUCCESS)
         if summary and len(customers) > 1:
             level = messages.WARNING if failed else messages.INFO
             counts = {"operation": operation.title, "ok": ok, "failed": failed}
@@ -249,6 +301,17 @@ class WalletCustomerAdmin(CustomerAdmin):
         return ok
 
     def _render_form(self, request, operation, form, customers, *, action: bool):
+        """The form, each customer's balance now and (once an amount is valid) after."""
+        amount = form.cleaned_data.get("amount") if form.is_bound else None
+        rows = []
+        for customer in customers:
+            if action:
+                account = getattr(customer, "account", None)
+                balance = account.balance if account is not None else Decimal("0.00")
+            else:
+                balance = balance_of(customer_id=customer.pk)
+            after = balance + operation.sign * amount if amount is not None else None
+            rows.append({"customer": customer, "balance": balance, "after": after})
         context = {
             **self.admin_site.each_context(request),
             "title": operation.title,
@@ -256,11 +319,13 @@ class WalletCustomerAdmin(CustomerAdmin):
             "operation": operation,
             "form": form,
             "customers": customers,
+            "rows": rows,
+            "money_form_config": {"sign": operation.sign, "insufficient": str(INSUFFICIENT)},
             "selected": customers,
             "action": action,
             "action_name": f"{operation.name}_selected",
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
+            "media": self.media + form.media + forms.Media(js=["wallet/money_form.js"]),
         }
         return TemplateResponse(request, "admin/wallet/money_form.html", context)
 

@@ -11,10 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import DateRangeFilter
 
 from core.admin import CappedCountPaginator, estimated_table_rows
+from core.money import format_yuan
+from customers.admin.page import customer_column, customer_links
 from customers.selectors import customer_find, customer_ids_visible_to
 from wallet.admin.filters import CustomerFilter, KindGroupFilter, OperatorFilter, account_ids
 from wallet.exports import XLSX_MAX_ROWS, ledger_csv_response, ledger_xlsx_response
 from wallet.models import Account, Entry
+from wallet.services import payment_reference_normalize
 
 # Above this many ledger rows (the database's estimate), totals need a narrower filter.
 TOTALS_MAX_ROWS = 500_000
@@ -33,8 +36,9 @@ class EntryAdmin(admin.ModelAdmin):
         "customer_link",
         "kind",
         "signed_amount",
-        "balance_after",
+        "balance_after_display",
         "order_number",
+        "payment",
         "operator",
         "memo",
     ]
@@ -49,7 +53,9 @@ class EntryAdmin(admin.ModelAdmin):
     # the whole ledger for 50 rows. The 50 rows' relations are prefetched instead.
     list_select_related = False
     search_fields = ["order_number"]  # shows the box; get_search_results does the work
-    search_help_text = _("Order number, or a customer's username, name or mobile")
+    search_help_text = _(
+        "Order number, payment reference, or a customer's username, name or mobile"
+    )
     paginator = CappedCountPaginator
     show_full_result_count = False
     list_per_page = 50
@@ -61,6 +67,8 @@ class EntryAdmin(admin.ModelAdmin):
         "amount",
         "balance_after",
         "order_number",
+        "payment_method",
+        "payment_reference",
         "created_by",
         "memo",
         "idempotency_key",
@@ -110,7 +118,26 @@ class EntryAdmin(admin.ModelAdmin):
             match |= Q(order_number__startswith=term)
         elif term.isalnum():
             match |= Q(order_number=term)
+        reference = payment_reference_normalize(term)
+        if reference:  # exact, through the (method, reference) unique index per method
+            match |= Q(payment_method__in=Entry.PaymentMethod.values, payment_reference=reference)
         return queryset.filter(match), False
+
+    def get_list_display(self, request):
+        """The customer column with links to the customer's other pages (per user)."""
+        column = customer_column(
+            request,
+            lambda entry: entry.account.customer,
+            description=_("customer"),
+            ordering="account__customer__name",
+        )
+        return [column if c == "customer_link" else c for c in super().get_list_display(request)]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The customer's other pages (its orders, its ledger) one click away."""
+        if obj is not None:
+            context["customer_links"] = customer_links(request.user, obj.account.customer)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description=_("customer"), ordering="account__customer__name")
     def customer_link(self, obj: Entry):
@@ -122,10 +149,25 @@ class EntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("amount"), ordering="amount")
     def signed_amount(self, obj: Entry):
         """Credits green with a plus, debits red."""
-        colour = "green" if obj.amount > 0 else "#c0392b"
+        colour = "#1e7e34" if obj.amount > 0 else "#b02a37"
         return format_html(
-            '<span style="color:{}">{}{}</span>', colour, "+" if obj.amount > 0 else "", obj.amount
+            '<span class="text-nowrap" style="color:{}">{}</span>',
+            colour,
+            format_yuan(obj.amount, signed=True),
         )
+
+    @admin.display(description=_("balance after"), ordering="balance_after")
+    def balance_after_display(self, obj: Entry) -> str:
+        """The balance this entry left, as ¥1,500.50."""
+        return format_yuan(obj.balance_after)
+
+    @admin.display(description=_("payment"))
+    def payment(self, obj: Entry) -> str:
+        """The payment method and its reference (转账流水号), when staff entered one."""
+        if not obj.payment_method:
+            return ""
+        method = obj.get_payment_method_display()
+        return f"{method} {obj.payment_reference}" if obj.payment_reference else str(method)
 
     @admin.display(description=_("operator"), ordering="created_by")
     def operator(self, obj: Entry) -> str:
@@ -173,9 +215,9 @@ class EntryAdmin(admin.ModelAdmin):
         credit, debit = sums["credit"] or 0, sums["debit"] or 0
         return {
             "count": sums["count"],
-            "credit": f"{credit:,.2f}",
-            "debit": f"{debit:,.2f}",
-            "net": f"{credit + debit:,.2f}",
+            "credit": format_yuan(credit),
+            "debit": format_yuan(debit),
+            "net": format_yuan(credit + debit),
         }
 
     # -- export ------------------------------------------------------------------------------

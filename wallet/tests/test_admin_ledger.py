@@ -134,9 +134,9 @@ def test_date_range_filter(client, finance, ledger):
 def test_totals_of_the_filtered_entries(client, finance, ledger):
     client.force_login(finance)
     totals = client.get(LIST, {"customer": "alice"}).context["ledger_totals"]
-    assert totals == {"count": 4, "credit": "110.00", "debit": "-35.00", "net": "75.00"}
+    assert totals == {"count": 4, "credit": "¥110.00", "debit": "-¥35.00", "net": "¥75.00"}
     everything = client.get(LIST).context["ledger_totals"]
-    assert everything["net"] == "82.77"
+    assert everything["net"] == "¥82.77"
 
 
 def test_csv_export_streams_the_filtered_entries_with_formulas_escaped(client, finance, ledger):

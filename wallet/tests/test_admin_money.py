@@ -60,6 +60,7 @@ def test_finance_recharges_three_customers_at_once(client, finance):
         customers,
         apply="1",
         amount="300.50",
+        payment_method="bank_transfer",
         memo="月初充值",
         request_key=key,
     )
@@ -82,7 +83,13 @@ def test_a_double_submit_of_the_same_form_moves_money_once(client, finance):
     customers = [make_customer(), make_customer()]
     client.force_login(finance)
     key = _form_key(client, "recharge_selected", customers)
-    form = {"apply": "1", "amount": "50", "memo": "", "request_key": key}
+    form = {
+        "apply": "1",
+        "amount": "50",
+        "payment_method": "cash",
+        "memo": "",
+        "request_key": key,
+    }
     _action(client, "recharge_selected", customers, **form)
     _action(client, "recharge_selected", customers, **form)
     assert Entry.objects.count() == 2
@@ -156,7 +163,10 @@ def test_refusal_on_the_single_customer_page_is_shown_with_the_form(client, fina
     key = client.get(url).context["form"]["request_key"].value()
     response = client.post(url, {"amount": "1", "memo": "x", "request_key": key})
     assert response.status_code == 200
-    assert any("0.00" in m for m in _messages(response))
+    # In the form, not as a message: the balance now (¥0.00) and the refusal beside it.
+    refusal = " ".join(response.context["form"].non_field_errors())
+    assert "0.00" in refusal
+    assert not _messages(response)
     assert Entry.objects.count() == 0
 
 

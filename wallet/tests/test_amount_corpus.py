@@ -68,13 +68,15 @@ def _funded():
 def _single_page(client, operation, customer, amount):
     url = reverse(f"admin:customers_customer_{operation}", args=[customer.pk])
     key = client.get(url).context["form"]["request_key"].value()
-    return client.post(url, {"amount": amount, "memo": "备注", "request_key": key})
+    data = {"amount": amount, "memo": "备注", "request_key": key, "payment_method": "bank_transfer"}
+    return client.post(url, data)
 
 
 def _bulk_action(client, operation, customers, amount):
     selection = {"action": f"{operation}_selected", ACTION_CHECKBOX_NAME: [c.pk for c in customers]}
     key = client.post(LIST, selection).context["form"]["request_key"].value()
     data = {**selection, "apply": "1", "amount": amount, "memo": "备注", "request_key": key}
+    data["payment_method"] = "bank_transfer"
     return client.post(LIST, data)
 
 
