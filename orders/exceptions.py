@@ -14,6 +14,7 @@ TARGET_REQUIRED = _("Enter a target.")
 CUSTOMER_INACTIVE = _("This customer is deactivated and cannot place orders.")
 NOT_CANCELLABLE = _("Order %(number)s is %(status)s and can no longer be cancelled.")
 STATE_CHANGED = _("Order %(number)s is no longer %(expected)s; nothing was changed.")
+TRANSITION_NOT_ALLOWED = _("Order %(number)s cannot go from %(from_status)s to %(to_status)s.")
 DUPLICATE_SUBMIT = _("This order form was already submitted for another order.")
 
 
@@ -43,3 +44,7 @@ class OrderNotCancellable(OrderError):
 
 class OrderStateChanged(OrderError):
     """A guarded transition found the order in another status (someone else moved it)."""
+
+
+class InvalidTransition(OrderError):
+    """The move is not in ``Order.TRANSITIONS`` (a programming error, refused before any write)."""
