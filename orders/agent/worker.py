@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from orders.agent import conf
 from orders.agent.claim import Claim
@@ -41,11 +41,30 @@ RELEASED = "released"  # the backend raised; pending again after a retry delay
 POLL_ERROR = "poll error"  # a status query raised; asked again later
 LOST = "lost"  # another agent took the order over; nothing booked
 TERMINAL_OUTCOMES = (COMPLETED, PARTIAL, FAILED)
+ERROR = "error"  # the result could not be booked (e.g. the database went away)
+# What run_agent prints for each outcome (its per-order lines and the summary).
+OUTCOME_LABELS = {
+    COMPLETED: gettext_noop("completed"),
+    PARTIAL: gettext_noop("partially completed"),
+    FAILED: gettext_noop("failed"),
+    ACCEPTED: gettext_noop("accepted by the supplier"),
+    WAITING: gettext_noop("still with the supplier"),
+    RELEASED: gettext_noop("released"),
+    POLL_ERROR: gettext_noop("status query failed"),
+    LOST: gettext_noop("taken over by another agent"),
+    ERROR: gettext_noop("not booked (error)"),
+}
 
 SUPPLIER_FAILED = gettext_noop("The supplier could not fulfil the order.")
 SUPPLIER_ACCEPTED = gettext_noop("The supplier accepted the order (reference %(reference)s).")
 BACKEND_ERROR = gettext_noop("Fulfilment backend error, will retry: %(error)s")
 INVALID_RESULT = "invalid result from backend {name!r}: {problem}"
+
+
+def outcome_label(outcome: str) -> str:
+    """An outcome in the active language (unknown ones as they are)."""
+    label = OUTCOME_LABELS.get(outcome)
+    return gettext(label) if label else outcome
 
 
 class InvalidResult(Exception):
