@@ -251,7 +251,7 @@ class Agent(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     hostname = models.CharField(_("host"), max_length=255)
     pid = models.PositiveIntegerField(_("process id"))
-    # "<boot id>:<pid namespace>:<start time in clock ticks>" of the process (Linux /proc), so a
+    # "<boot id>/<pid namespace>|<pid>|<start time in clock ticks>" (Linux /proc), so a
     # restart on the same host can tell a dead holder (or a reused pid) from a live one.
     process_key = models.CharField(_("process identity"), max_length=200, blank=True)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)

@@ -1,8 +1,8 @@
 """The agent's row in ``orders.Agent``: registered at start, refreshed by the heartbeat.
 
 A name belongs to one live process. The row records the holder's host name, pid and process
-identity (``process_key``: boot id, pid namespace and the kernel's start time of the process,
-read from Linux ``/proc``), so that a restart on the same host can tell at once whether the
+identity (``process_key``: boot id, pid namespace, pid and the kernel's start time of the
+process, read from Linux ``/proc``), so that a restart on the same host can tell at once whether the
 holder still runs:
 
 - same host (same host name, boot and pid namespace): the holder is gone when no process with
@@ -59,7 +59,11 @@ def host_key() -> str:
 
 
 def process_key(pid: int) -> str:
-    """``<host key>|<start time>`` of a live process with this pid on this host, else ""."""
+    """``<host key>|<pid>|<start time>`` of a live process on this host, else "".
+
+    The start time (clock ticks since boot) tells a reused pid apart; the pid is part of the key
+    because a parent and the child it forks often start in the same tick.
+    """
     host = host_key()
     try:
         stat = (_PROC / str(pid) / "stat").read_text()
@@ -69,7 +73,7 @@ def process_key(pid: int) -> str:
     fields = stat.rsplit(")", 1)[-1].split()
     if not host or len(fields) < 20 or fields[0] in ("Z", "X"):  # zombie: already dead
         return ""
-    return f"{host}|{fields[19]}"
+    return f"{host}|{pid}|{fields[19]}"
 
 
 def holder_state(
@@ -89,8 +93,8 @@ def holder_state(
         holder.pid == pid if not holder.process_key else holder.process_key == own_key
     ):
         return SELF
-    here = own_key.rsplit("|", 1)[0] if own_key else ""
-    recorded_host = holder.process_key.rsplit("|", 1)[0] if holder.process_key else ""
+    here = own_key.split("|", 1)[0]
+    recorded_host = holder.process_key.split("|", 1)[0]
     if here and holder.hostname == hostname and recorded_host == here:
         if probe(holder.pid) != holder.process_key:
             return DEAD  # no such process, a zombie, or another process reusing the pid

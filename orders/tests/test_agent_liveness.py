@@ -27,8 +27,8 @@ from orders.tests.test_agent_support import assert_money_right, funded_customer,
 
 HOST = "web-1"
 HERE = "boot-a/pid:[1]"  # this host's boot and pid namespace
-OWN = f"{HERE}|900"  # the new process
-OLD = f"{HERE}|100"  # the recorded holder, started at tick 100
+OWN = f"{HERE}|7|900"  # the new process, pid 7
+OLD = f"{HERE}|4242|100"  # the recorded holder, pid 4242 started at tick 100
 
 
 def holder(**fields) -> Agent:
@@ -59,7 +59,7 @@ def test_same_host_and_the_process_is_gone_is_dead_at_once():
 
 
 def test_same_host_and_the_pid_reused_by_another_process_is_dead():
-    assert state(holder(), running={4242: f"{HERE}|555"}) == DEAD
+    assert state(holder(), running={4242: f"{HERE}|4242|555"}) == DEAD
 
 
 def test_same_host_and_the_process_alive_is_refused_however_old_its_heartbeat():
@@ -84,7 +84,7 @@ def test_other_host_is_decided_by_the_heartbeat(settings):
 
 def test_same_host_name_after_a_reboot_or_in_another_pid_namespace_is_another_host():
     now = timezone.now()
-    rebooted = holder(process_key="boot-b/pid:[1]|100")
+    rebooted = holder(process_key="boot-b/pid:[1]|4242|100")
     assert state(rebooted, running={}, now=now) == ALIVE  # heartbeat recent: wait for it
     assert state(holder(), running={}, own_key="", now=now) == ALIVE  # no /proc here
 
@@ -94,13 +94,18 @@ def test_an_old_row_without_process_identity_falls_back_to_the_heartbeat():
 
 
 def test_the_same_process_registering_again_is_itself():
-    assert state(holder(process_key=OWN), running={}) == SELF
+    assert state(holder(pid=7, process_key=OWN), running={}) == SELF
+
+
+def test_a_parent_started_in_the_same_clock_tick_is_another_process():
+    parent = f"{HERE}|4242|900"  # same start tick as OWN, another pid
+    assert state(holder(process_key=parent), running={4242: parent}) == ALIVE
 
 
 @pytest.mark.skipif(not host_key(), reason="needs Linux /proc")
 def test_process_key_identifies_a_live_process_and_not_a_dead_one():
     mine = process_key(os.getpid())
-    assert mine.startswith(host_key() + "|") and mine == process_key(os.getpid())
+    assert mine.startswith(f"{host_key()}|{os.getpid()}|") and mine == process_key(os.getpid())
     child = subprocess.Popen(["sleep", "30"])
     try:
         assert process_key(child.pid) not in ("", mine)
@@ -130,11 +135,12 @@ def held_order(db):
 @pytest.mark.skipif(not host_key(), reason="needs Linux /proc")
 def test_register_takes_a_dead_local_holder_s_name_and_leases_at_once(held_order):
     customer, order = held_order
+    pid = dead_pid()
     Agent.objects.create(
         name="a1",
         hostname=socket.gethostname(),
-        pid=dead_pid(),
-        process_key=f"{host_key()}|1",
+        pid=pid,
+        process_key=f"{host_key()}|{pid}|1",
         last_heartbeat_at=timezone.now(),
     )
     agent = agent_register(name="a1")
@@ -175,7 +181,7 @@ def test_register_leaves_another_host_s_leases_to_expire(held_order, settings):
         name="a1",
         hostname="elsewhere",
         pid=dead_pid(),
-        process_key="other-boot/pid:[9]|1",
+        process_key="other-boot/pid:[9]|5|1",
         last_heartbeat_at=timezone.now() - timedelta(seconds=31),
     )
     agent_register(name="a1")  # silent long enough: the name is free
