@@ -145,3 +145,52 @@ def test_a_customer_reads_the_timeline_in_chinese_then_in_english(
     text = page.locator("#timeline").inner_text()
     assert EN_PARTIAL in text and ZH_PARTIAL not in text
     screenshot(page, "orders-timeline-en")
+
+
+def test_migration_0004_makes_old_agent_messages_translatable(db):
+    """Events written before 0003 (rendered text) are rewritten when a known message matches."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("orders.migrations.0004_event_messages_translatable")
+    order = place(funded_customer(), quantity=1)
+
+    def old(message, agent="a1", **fields):
+        return OrderEvent.objects.create(
+            order=order, to_status="partial", agent=agent, message=message, **fields
+        )
+
+    partial = old("simulated partial delivery: 823 of 1000")
+    retry = old("执行后端出错，将重试：RuntimeError: down")
+    refused = old("supplier refused the order: HTTP 403 (target is private)")
+    supplier_words = old("3 could not be delivered")
+    staff_reason = old("simulated failure", agent="", actor=StaffFactory())
+
+    migration.forwards(apps, SimpleNamespace(connection=connection))
+
+    for event in (partial, retry, refused, supplier_words, staff_reason):
+        event.refresh_from_db()
+    assert (partial.message, partial.message_params) == (
+        SIMULATED_PARTIAL,
+        {"delivered": 823, "quantity": 1000},
+    )
+    with translation.override("en"):
+        assert partial.display_message == "Simulated partial delivery: 823 of 1000."
+        assert retry.display_message == "Fulfilment backend error, will retry: RuntimeError: down"
+        assert refused.display_message == (
+            "The supplier refused the order: HTTP 403 (target is private)"
+        )
+    with translation.override("zh-hans"):
+        assert partial.display_message == "模拟部分完成：共 1000，完成 823。"
+    assert supplier_words.message_params is None  # unknown text stays literal
+    assert staff_reason.message_params is None  # written by a person: never rewritten
+
+    migration.backwards(apps, SimpleNamespace(connection=connection))
+    partial.refresh_from_db()
+    assert (partial.message, partial.message_params) == (
+        "Simulated partial delivery: 823 of 1000.",
+        None,
+    )
