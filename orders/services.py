@@ -12,10 +12,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import Customer
 from orders.exceptions import (
@@ -216,8 +217,13 @@ def order_transition(
 
 
 def _as_text(message: str, message_params: dict | None) -> str:
-    """A message rendered once for a plain-text field (last error, a refund's memo)."""
-    return render_message(message, message_params)[:500]
+    """A message rendered once for a plain-text field (last error, a refund's memo).
+
+    In the site's language (``LANGUAGE_CODE``), whoever triggers it: a ledger memo is an
+    immutable record and must not depend on the language of the process that wrote it.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_message(message, message_params)[:500]
 
 
 def order_cancel(*, order: Order, actor: AbstractBaseUser | None, reason: str = "") -> Order:
