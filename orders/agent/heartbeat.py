@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -111,16 +111,38 @@ def agent_register(*, name: str) -> Agent:
     When the recorded holder is a dead process on this host, its leases end at once so that this
     agent's first claim takes its orders over.
     """
+    try:
+        return _register(name)
+    except IntegrityError:
+        # Another process created the row for this new name first: decide again against it.
+        return _register(name)
+
+
+def _register(name: str) -> Agent:
     hostname, pid, now = socket.gethostname(), os.getpid(), timezone.now()
     own_key = process_key(pid)
+    fields = {
+        "hostname": hostname,
+        "pid": pid,
+        "process_key": own_key,
+        "started_at": now,
+        "last_heartbeat_at": now,
+        "in_flight": 0,
+        "processed": 0,
+        "stopped_at": None,
+    }
+    agents = Agent.objects.using(PRIMARY)
     with transaction.atomic(using=PRIMARY):
+        # Every start under a default name (host:pid) adds a row; forget the long-gone ones.
+        horizon = now - timedelta(days=FORGET_AFTER_DAYS)
+        agents.filter(last_heartbeat_at__lt=horizon).exclude(name=name).delete()
         # Locked: two restarts racing for a dead holder's name cannot both take it.
-        holder = Agent.objects.using(PRIMARY).select_for_update().filter(name=name).first()
-        state = SELF
-        if holder is not None:
-            state = holder_state(holder, hostname=hostname, pid=pid, own_key=own_key, now=now)
-            if state == ALIVE:
-                raise AgentNameInUse(NAME_IN_USE, name=name, pid=holder.pid, host=holder.hostname)
+        holder = agents.select_for_update().filter(name=name).first()
+        if holder is None:
+            return agents.create(name=name, **fields)  # a race for a new name: IntegrityError
+        state = holder_state(holder, hostname=hostname, pid=pid, own_key=own_key, now=now)
+        if state == ALIVE:
+            raise AgentNameInUse(NAME_IN_USE, name=name, pid=holder.pid, host=holder.hostname)
         if state == DEAD:
             ended = order_leases_expire(agent=name)
             logger.warning(
@@ -129,25 +151,10 @@ def agent_register(*, name: str) -> Agent:
                 holder.pid,
                 ended,
             )
-        # Every start under a default name (host:pid) adds a row; forget the long-gone ones.
-        horizon = now - timedelta(days=FORGET_AFTER_DAYS)
-        Agent.objects.using(PRIMARY).filter(last_heartbeat_at__lt=horizon).exclude(
-            name=name
-        ).delete()
-        agent, _created = Agent.objects.using(PRIMARY).update_or_create(
-            name=name,
-            defaults={
-                "hostname": hostname,
-                "pid": pid,
-                "process_key": own_key,
-                "started_at": now,
-                "last_heartbeat_at": now,
-                "in_flight": 0,
-                "processed": 0,
-                "stopped_at": None,
-            },
-        )
-    return agent
+        for field, value in fields.items():
+            setattr(holder, field, value)
+        holder.save(using=PRIMARY)
+    return holder
 
 
 def heartbeat(*, name: str, in_flight: int, processed: int) -> None:
