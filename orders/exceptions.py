@@ -14,6 +14,7 @@ TARGET_REQUIRED = _("Enter a target.")
 CUSTOMER_INACTIVE = _("This customer is deactivated and cannot place orders.")
 NOT_CANCELLABLE = _("Order %(number)s is %(status)s and can no longer be cancelled.")
 STATE_CHANGED = _("Order %(number)s is no longer %(expected)s; nothing was changed.")
+TRANSITION_NOT_ALLOWED = _("Order %(number)s cannot go from %(from_status)s to %(to_status)s.")
 DUPLICATE_SUBMIT = _("This order form was already submitted for another order.")
 PRICE_CHANGED = _(
     "The price is now %(amount)s, not the amount that was confirmed; nothing was charged. "
@@ -63,3 +64,7 @@ class PriceChanged(OrderError):
     def amount(self):
         """The new amount."""
         return self.quote.amount
+
+
+class InvalidTransition(OrderError):
+    """The move is not in ``Order.TRANSITIONS`` (a programming error, refused before any write)."""

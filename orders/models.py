@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -87,6 +88,21 @@ class Order(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     TERMINAL = (Status.COMPLETED, Status.PARTIAL, Status.FAILED, Status.CANCELLED)
+
+    # Every status change an order may make; ``orders.services.order_transition`` (the one
+    # writer of ``status``) refuses anything else. running → running is an agent taking over a
+    # dead agent's lease, or the supplier accepting the order (held by no agent until it answers);
+    # pending → failed is an order that used up its attempts before it could run again.
+    TRANSITIONS = {
+        Status.PENDING: frozenset({Status.RUNNING, Status.CANCELLED, Status.FAILED}),
+        Status.RUNNING: frozenset(
+            {Status.RUNNING, Status.COMPLETED, Status.PARTIAL, Status.FAILED, Status.PENDING}
+        ),
+        Status.COMPLETED: frozenset(),
+        Status.PARTIAL: frozenset(),
+        Status.FAILED: frozenset(),
+        Status.CANCELLED: frozenset(),
+    }
 
     number = models.CharField(_("order number"), max_length=32, unique=True)
     customer = models.ForeignKey(
@@ -174,6 +190,27 @@ class Order(models.Model):
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
 
+    @classmethod
+    def can_transition(cls, from_status: str, to_status: str) -> bool:
+        """Whether the table allows an order in ``from_status`` to move to ``to_status``."""
+        return to_status in cls.TRANSITIONS.get(from_status, ())
+
+
+def render_message(message: str, params: dict | None, *, translate: bool = True) -> str:
+    """An event or result message as text: ``params`` set means ``message`` is a source string.
+
+    Agents and backends store ``gettext_noop`` source strings with their parameters, so each
+    viewer reads them in their own language; ``params`` of None is literal text (a cancel
+    reason, a supplier's own words, events written before messages were stored this way).
+    """
+    if params is None:
+        return message
+    template = gettext(message) if translate and message else message
+    try:
+        return template % params if params else template
+    except (KeyError, TypeError, ValueError):  # a catalogue or parameter mismatch: still readable
+        return message
+
 
 class OrderEvent(models.Model):
     """One status change of an order: from, to, who or which agent, when, why."""
@@ -195,6 +232,8 @@ class OrderEvent(models.Model):
     )
     agent = models.CharField(_("agent"), max_length=100, blank=True)
     message = models.CharField(_("message"), max_length=500, blank=True)
+    # Set: ``message`` is a gettext_noop source string shown translated with these parameters.
+    message_params = models.JSONField(_("message parameters"), null=True, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:
@@ -206,6 +245,11 @@ class OrderEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '-'} → {self.to_status}"
 
+    @property
+    def display_message(self) -> str:
+        """The message in the viewer's (active) language."""
+        return render_message(self.message, self.message_params)
+
 
 class Agent(models.Model):
     """A running (or recently running) fulfilment agent and its heartbeat."""
@@ -213,6 +257,9 @@ class Agent(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     hostname = models.CharField(_("host"), max_length=255)
     pid = models.PositiveIntegerField(_("process id"))
+    # "<boot id>/<pid namespace>|<pid>|<start time in clock ticks>" (Linux /proc), so a
+    # restart on the same host can tell a dead holder (or a reused pid) from a live one.
+    process_key = models.CharField(_("process identity"), max_length=200, blank=True)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     last_heartbeat_at = models.DateTimeField(_("last heartbeat"), default=timezone.now)
     in_flight = models.PositiveIntegerField(_("orders in flight"), default=0)

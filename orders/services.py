@@ -1,17 +1,22 @@
-"""Order writes: quote, place, cancel, and the guarded status transitions the agent uses.
+"""Order writes: quote, place, cancel, and every status change and lease write of the agent.
 
-Every status change is a conditional UPDATE from the expected status whose row count is
-checked, plus an OrderEvent, in the same transaction as any money it moves.
+Every status change goes through ``order_transition``: the move must be in ``Order.TRANSITIONS``,
+and it is a conditional UPDATE from the expected status whose row count is checked, plus an
+OrderEvent, in the same transaction as any money it moves. The agent's other writes on orders
+(poll turns, lease extension and expiry, "run now") are the named services at the end; nothing
+outside this module writes an order's ``status`` or lease.
 """
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import Customer
 from orders.exceptions import (
@@ -20,13 +25,15 @@ from orders.exceptions import (
     NOT_CANCELLABLE,
     SERVICE_UNAVAILABLE,
     STATE_CHANGED,
+    TRANSITION_NOT_ALLOWED,
     CustomerInactive,
+    InvalidTransition,
     OrderNotCancellable,
     OrderStateChanged,
     PriceChanged,
     ServiceUnavailable,
 )
-from orders.models import Order, OrderEvent, Service
+from orders.models import Order, OrderEvent, Service, render_message
 from orders.pricing import Quote, price, validate_target
 from wallet.models import Entry
 from wallet.money import quantize_money
@@ -62,7 +69,9 @@ def _event(
     actor: AbstractBaseUser | None = None,
     agent: str = "",
     message: str = "",
+    message_params: dict | None = None,
 ) -> OrderEvent:
+    """``message_params`` set: ``message`` is a gettext_noop source string, translated when shown."""
     return OrderEvent.objects.using(PRIMARY).create(
         order=order,
         from_status=from_status,
@@ -70,6 +79,7 @@ def _event(
         actor=actor,
         agent=agent,
         message=message[:500],
+        message_params=message_params,
     )
 
 
@@ -174,45 +184,76 @@ def _lock_order(pk: int) -> None:
     ).first()
 
 
-def _transition(
+def order_transition(
+    *,
     order: Order,
     expected: str,
     to_status: str,
-    *,
     actor: AbstractBaseUser | None = None,
     agent: str = "",
     message: str = "",
-    **fields,
+    message_params: dict | None = None,
+    fields: dict | None = None,
 ) -> Order:
-    """Compare-and-set the status; raise OrderStateChanged when someone else moved it first."""
-    _lock_order(order.pk)
-    updated = (
-        Order.objects.using(PRIMARY)
-        .filter(pk=order.pk, status=expected)
-        .update(status=to_status, **fields)
-    )
-    if updated != 1:
-        raise OrderStateChanged(STATE_CHANGED, number=order.number, expected=expected)
-    _event(order, expected, to_status, actor=actor, agent=agent, message=message)
+    """The one writer of an order's status: ``expected`` → ``to_status`` with its OrderEvent.
+
+    Raises InvalidTransition (nothing written) when ``Order.TRANSITIONS`` does not allow the
+    move, and OrderStateChanged (nothing written) when the order is no longer ``expected``:
+    someone else moved it first. ``fields`` are written in the same UPDATE.
+    """
+    if not Order.can_transition(expected, to_status):
+        raise InvalidTransition(
+            TRANSITION_NOT_ALLOWED, number=order.number, from_status=expected, to_status=to_status
+        )
+    with transaction.atomic(using=PRIMARY):
+        _lock_order(order.pk)
+        updated = (
+            Order.objects.using(PRIMARY)
+            .filter(pk=order.pk, status=expected)
+            .update(status=to_status, **(fields or {}))
+        )
+        if updated != 1:
+            raise OrderStateChanged(STATE_CHANGED, number=order.number, expected=expected)
+        _event(
+            order,
+            expected,
+            to_status,
+            actor=actor,
+            agent=agent,
+            message=message,
+            message_params=message_params,
+        )
     order.refresh_from_db(using=PRIMARY)
     return order
+
+
+def _as_text(message: str, message_params: dict | None) -> str:
+    """A message rendered once for a plain-text field (last error, a refund's memo).
+
+    In the site's language (``LANGUAGE_CODE``), whoever triggers it: a ledger memo is an
+    immutable record and must not depend on the language of the process that wrote it.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_message(message, message_params)[:500]
 
 
 def order_cancel(*, order: Order, actor: AbstractBaseUser | None, reason: str = "") -> Order:
     """Cancel a pending order and refund it in full, in one transaction (撤单)."""
     with transaction.atomic(using=PRIMARY):
-        _lock_order(order.pk)
-        updated = (
-            Order.objects.using(PRIMARY)
-            .filter(pk=order.pk, status=Status.PENDING)
-            .update(status=Status.CANCELLED, finished_at=timezone.now())
-        )
-        if updated != 1:
+        try:
+            order = order_transition(
+                order=order,
+                expected=Status.PENDING,
+                to_status=Status.CANCELLED,
+                actor=actor,
+                message=reason,
+                fields={"finished_at": timezone.now()},
+            )
+        except OrderStateChanged:
             current = Order.objects.using(PRIMARY).get(pk=order.pk)
             raise OrderNotCancellable(
                 NOT_CANCELLABLE, number=current.number, status=current.get_status_display()
-            )
-        _event(order, Status.PENDING, Status.CANCELLED, actor=actor, message=reason)
+            ) from None
         wallet_refund_order(
             customer_id=order.customer_id,
             amount=order.amount,
@@ -221,23 +262,23 @@ def order_cancel(*, order: Order, actor: AbstractBaseUser | None, reason: str = 
             created_by=actor,
             memo=reason,
         )
-    order.refresh_from_db(using=PRIMARY)
     return order
 
 
 def order_start(*, order: Order, agent: str, lease_until, expected: str = Status.PENDING) -> Order:
     """Mark a claimed order running under an agent's lease (pending, or running with a dead lease)."""
-    with transaction.atomic(using=PRIMARY):
-        return _transition(
-            order,
-            expected,
-            Status.RUNNING,
-            agent=agent,
-            lease_owner=agent,
-            lease_expires_at=lease_until,
-            started_at=order.started_at or timezone.now(),
-            attempts=F("attempts") + 1,
-        )
+    return order_transition(
+        order=order,
+        expected=expected,
+        to_status=Status.RUNNING,
+        agent=agent,
+        fields={
+            "lease_owner": agent,
+            "lease_expires_at": lease_until,
+            "started_at": order.started_at or timezone.now(),
+            "attempts": F("attempts") + 1,
+        },
+    )
 
 
 def order_complete(
@@ -247,21 +288,24 @@ def order_complete(
     baseline_count: int | None = None,
     supplier_reference: str = "",
     message: str = "",
+    message_params: dict | None = None,
 ) -> Order:
     """Running → completed: everything delivered, no money moves."""
-    with transaction.atomic(using=PRIMARY):
-        return _transition(
-            order,
-            Status.RUNNING,
-            Status.COMPLETED,
-            agent=agent,
-            message=message,
-            delivered_quantity=order.quantity,
-            baseline_count=baseline_count,
-            supplier_reference=supplier_reference or order.supplier_reference,
-            finished_at=timezone.now(),
-            lease_expires_at=None,
-        )
+    return order_transition(
+        order=order,
+        expected=Status.RUNNING,
+        to_status=Status.COMPLETED,
+        agent=agent,
+        message=message,
+        message_params=message_params,
+        fields={
+            "delivered_quantity": order.quantity,
+            "baseline_count": baseline_count,
+            "supplier_reference": supplier_reference or order.supplier_reference,
+            "finished_at": timezone.now(),
+            "lease_expires_at": None,
+        },
+    )
 
 
 def undelivered_refund(*, order: Order, delivered: int) -> Decimal:
@@ -278,69 +322,207 @@ def order_partial(
     baseline_count: int | None = None,
     supplier_reference: str = "",
     message: str = "",
+    message_params: dict | None = None,
 ) -> Order:
     """Running → partial: refund the undelivered share (退款) in the same transaction."""
     if not 0 < delivered < order.quantity:
         raise ValueError("a partial delivery is between 1 and quantity - 1")
     refund = undelivered_refund(order=order, delivered=delivered)
     with transaction.atomic(using=PRIMARY):
-        order = _transition(
-            order,
-            Status.RUNNING,
-            Status.PARTIAL,
+        order = order_transition(
+            order=order,
+            expected=Status.RUNNING,
+            to_status=Status.PARTIAL,
             agent=agent,
             message=message,
-            delivered_quantity=delivered,
-            baseline_count=baseline_count,
-            supplier_reference=supplier_reference or order.supplier_reference,
-            finished_at=timezone.now(),
-            lease_expires_at=None,
+            message_params=message_params,
+            fields={
+                "delivered_quantity": delivered,
+                "baseline_count": baseline_count,
+                "supplier_reference": supplier_reference or order.supplier_reference,
+                "finished_at": timezone.now(),
+                "lease_expires_at": None,
+            },
         )
         if refund > 0:
             wallet_refund_order(
                 customer_id=order.customer_id,
                 amount=refund,
                 order_number=order.number,
-                memo=message,
+                memo=_as_text(message, message_params),
             )
     return order
 
 
 def order_fail(
-    *, order: Order, agent: str = "", message: str = "", expected: str = Status.RUNNING
+    *,
+    order: Order,
+    agent: str = "",
+    message: str = "",
+    message_params: dict | None = None,
+    expected: str = Status.RUNNING,
 ) -> Order:
     """Running (or pending) → failed with a full refund (退款) in the same transaction."""
+    text = _as_text(message, message_params)
     with transaction.atomic(using=PRIMARY):
-        order = _transition(
-            order,
-            expected,
-            Status.FAILED,
+        order = order_transition(
+            order=order,
+            expected=expected,
+            to_status=Status.FAILED,
             agent=agent,
             message=message,
-            last_error=message,
-            finished_at=timezone.now(),
-            lease_expires_at=None,
+            message_params=message_params,
+            fields={"last_error": text, "finished_at": timezone.now(), "lease_expires_at": None},
         )
         if order.amount > 0:
             wallet_refund_order(
                 customer_id=order.customer_id,
                 amount=order.amount,
                 order_number=order.number,
-                memo=message,
+                memo=text,
             )
     return order
 
 
-def order_release(*, order: Order, agent: str = "", message: str = "") -> Order:
-    """Running → pending: the agent gives the order back (shutdown, supplier unreachable)."""
-    with transaction.atomic(using=PRIMARY):
-        return _transition(
-            order,
-            Status.RUNNING,
-            Status.PENDING,
-            agent=agent,
-            message=message,
-            last_error=message,
-            lease_owner="",
-            lease_expires_at=None,
+def order_release(
+    *,
+    order: Order,
+    agent: str = "",
+    message: str = "",
+    message_params: dict | None = None,
+    not_before: datetime | None = None,
+) -> Order:
+    """Running → pending: the agent gives the order back (shutdown, supplier unreachable).
+
+    ``not_before``: due again only then (a retry delay); None makes it due at once.
+    """
+    return order_transition(
+        order=order,
+        expected=Status.RUNNING,
+        to_status=Status.PENDING,
+        agent=agent,
+        message=message,
+        message_params=message_params,
+        fields={
+            "last_error": _as_text(message, message_params),
+            "lease_owner": "",
+            "lease_expires_at": not_before,
+        },
+    )
+
+
+def order_accept(
+    *,
+    order: Order,
+    agent: str,
+    poll_at: datetime,
+    supplier_reference: str = "",
+    baseline_count: int | None = None,
+    message: str = "",
+    message_params: dict | None = None,
+) -> bool:
+    """The supplier took the running order and answers later: running, held by no agent.
+
+    The first acceptance is a running → running transition with its event; an accepted order
+    that a status query finds still accepted only gets its next poll time (no event). Returns
+    whether this was the first acceptance; raises OrderStateChanged if it is not running.
+    """
+    fields = {
+        "supplier_reference": supplier_reference or order.supplier_reference,
+        "lease_owner": "",
+        "lease_expires_at": poll_at,
+    }
+    if baseline_count is not None:
+        fields["baseline_count"] = baseline_count
+    if order.status == Status.RUNNING and not order.lease_owner:  # already accepted
+        updated = (
+            Order.objects.using(PRIMARY).filter(pk=order.pk, status=Status.RUNNING).update(**fields)
         )
+        if updated != 1:
+            raise OrderStateChanged(STATE_CHANGED, number=order.number, expected=Status.RUNNING)
+        return False
+    order_transition(
+        order=order,
+        expected=Status.RUNNING,
+        to_status=Status.RUNNING,
+        agent=agent,
+        message=message,
+        message_params=message_params,
+        fields=fields,
+    )
+    return True
+
+
+# -- the agent's writes that change no status -------------------------------------------------
+
+
+def order_poll_turn_take(*, order: Order, lease_until: datetime) -> bool:
+    """Hold an accepted order while asking the supplier about it (not an attempt, no event).
+
+    The turn is held by the exact ``lease_expires_at`` it sets (the poll token): only the one
+    who read the previous token can take it. Returns False when someone else took it first.
+    """
+    updated = (
+        Order.objects.using(PRIMARY)
+        .filter(
+            pk=order.pk,
+            status=Status.RUNNING,
+            lease_owner="",
+            lease_expires_at=order.lease_expires_at,
+        )
+        .update(lease_expires_at=lease_until)
+    )
+    if updated != 1:
+        return False
+    order.lease_expires_at = lease_until
+    return True
+
+
+def order_poll_failed(*, order: Order, token: datetime, error: str, poll_at: datetime) -> bool:
+    """A status query failed: the supplier still has the order; record it, ask again at
+    ``poll_at``. Does nothing (False) unless the poll turn ``token`` is still ours."""
+    return bool(
+        Order.objects.using(PRIMARY)
+        .filter(pk=order.pk, status=Status.RUNNING, lease_owner="", lease_expires_at=token)
+        .update(last_error=error[:2000], lease_expires_at=poll_at)
+    )
+
+
+def order_leases_extend(*, agent: str, order_ids: Sequence[int], lease_until: datetime) -> int:
+    """Push forward the lease of the orders ``agent`` runs, in one statement for all of them.
+
+    Only orders still running under this agent's name are touched; returns how many it holds.
+    """
+    if not order_ids:
+        return 0
+    return (
+        Order.objects.using(PRIMARY)
+        .filter(pk__in=list(order_ids), status=Status.RUNNING, lease_owner=agent)
+        .update(lease_expires_at=lease_until)
+    )
+
+
+def order_leases_expire(*, agent: str) -> int:
+    """End every lease ``agent`` holds now (its process is known dead): due for a claim at once.
+
+    The claim then re-runs them (running → running under the new lease, an attempt like any
+    other) under the usual exactly-once rules. Accepted orders are held by no agent and are not
+    touched. Returns how many leases ended.
+    """
+    now = timezone.now()
+    return (
+        Order.objects.using(PRIMARY)
+        .filter(status=Status.RUNNING, lease_owner=agent, lease_expires_at__gt=now)
+        .update(lease_expires_at=now)
+    )
+
+
+def orders_make_due(*, order_numbers: Sequence[str]) -> int:
+    """ "Run now": pending orders lose any retry delay and are due at once; returns how many."""
+    if not order_numbers:
+        return 0
+    return (
+        Order.objects.using(PRIMARY)
+        .filter(number__in=list(order_numbers), status=Status.PENDING)
+        .update(lease_expires_at=None)
+    )

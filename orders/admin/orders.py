@@ -96,7 +96,7 @@ class OrderEventInline(admin.TabularInline):
     """The order's status history, read-only."""
 
     model = OrderEvent
-    fields = ["created_at", "from_status", "to_status", "actor", "agent", "message"]
+    fields = ["created_at", "from_status", "to_status", "actor", "agent", "event_message"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -105,6 +105,11 @@ class OrderEventInline(admin.TabularInline):
     def get_queryset(self, request):
         """Join the actor for the table."""
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("message"))
+    def event_message(self, obj) -> str:
+        """The agent's or backend's message in the viewer's language."""
+        return obj.display_message
 
     def has_view_permission(self, request, obj=None) -> bool:
         """Whoever may see the order may see its history."""

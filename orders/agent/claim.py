@@ -19,13 +19,13 @@ from datetime import timedelta
 from django.db import connections, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_noop
 
 from orders.agent import conf
 from orders.agent.retry import retry_deadlocks
 from orders.exceptions import OrderStateChanged
 from orders.models import Order, Service
-from orders.services import order_fail, order_start
+from orders.services import order_fail, order_leases_extend, order_poll_turn_take, order_start
 
 PRIMARY = "default"
 Status = Order.Status
@@ -175,12 +175,15 @@ def _claim(*, agent: str, limit: int, prefer: Sequence[str], leases: bool) -> Cl
                     if claim is not None:
                         batch.claims.append(claim)
                 elif order.attempts >= most:
-                    message = gettext(GAVE_UP) % {
-                        "attempts": order.attempts,
-                        "error": order.last_error or "-",
-                    }
+                    params = {"attempts": order.attempts, "error": order.last_error or "-"}
                     batch.gave_up.append(
-                        order_fail(order=order, agent=agent, message=message, expected=order.status)
+                        order_fail(
+                            order=order,
+                            agent=agent,
+                            message=GAVE_UP,
+                            message_params=params,
+                            expected=order.status,
+                        )
                     )
                 else:
                     started = order_start(
@@ -194,29 +197,12 @@ def _claim(*, agent: str, limit: int, prefer: Sequence[str], leases: bool) -> Cl
 
 def _take_poll_turn(order: Order, *, agent: str, lease_until) -> Claim | None:
     """Hold an accepted order while asking the supplier about it; a poll is not an attempt."""
-    updated = (
-        Order.objects.using(PRIMARY)
-        .filter(
-            pk=order.pk,
-            status=Status.RUNNING,
-            lease_owner="",
-            lease_expires_at=order.lease_expires_at,
-        )
-        .update(lease_expires_at=lease_until)
-    )
-    if updated != 1:
+    if not order_poll_turn_take(order=order, lease_until=lease_until):
         return None
-    order.lease_expires_at = lease_until
     return Claim(order=order, poll=True)
 
 
 def leases_extend(*, agent: str, order_ids: Sequence[int]) -> int:
     """Push the lease of this agent's orders in flight forward; returns how many it still holds."""
-    if not order_ids:
-        return 0
     lease_until = timezone.now() + timedelta(seconds=conf.lease_seconds())
-    return (
-        Order.objects.using(PRIMARY)
-        .filter(pk__in=list(order_ids), status=Status.RUNNING, lease_owner=agent)
-        .update(lease_expires_at=lease_until)
-    )
+    return order_leases_extend(agent=agent, order_ids=order_ids, lease_until=lease_until)

@@ -24,7 +24,15 @@ from orders.agent import conf
 from orders.agent.claim import Claim, claim_due, leases_extend
 from orders.agent.heartbeat import agent_register, agent_stopped, heartbeat
 from orders.agent.wakeup import redis_connection, wake_key
-from orders.agent.worker import TERMINAL_OUTCOMES, order_release_now, run_claim
+from orders.agent.worker import (
+    ERROR,
+    FAILED,
+    RELEASED,
+    TERMINAL_OUTCOMES,
+    order_release_now,
+    outcome_label,
+    run_claim,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +41,7 @@ LEASE_SCAN_SECONDS = 1.0  # dead agents' orders wait at most this long for the n
 SUMMARY = gettext_noop("%(finished)d order(s) finished in %(seconds).1f s (%(parts)s)")
 NOTHING_DUE = gettext_noop("nothing was due")
 SHUTDOWN_RELEASE = gettext_noop("Released: the agent is shutting down.")
+PARTS_SEPARATOR = gettext_noop(", ")
 
 
 def tidy_connections() -> None:
@@ -65,7 +74,9 @@ class RunStats:
 
     def summary(self) -> str:
         """One line: how many finished, how long it took, and every outcome counted."""
-        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
+        parts = gettext(PARTS_SEPARATOR).join(
+            f"{outcome_label(k)} {v}" for k, v in sorted(self.outcomes.items())
+        )
         return gettext(SUMMARY) % {
             "finished": self.finished,
             "seconds": self.seconds,
@@ -161,7 +172,7 @@ class Runner:
                     self._stopping.wait(self.poll_interval or 1)
                     continue
                 for order in batch.gave_up:
-                    self._count(order.number, "failed", order.last_error)
+                    self._count(order.number, FAILED, order.last_error)
                 for claim in batch.claims:
                     self._dispatch(claim)
             if batch:
@@ -194,9 +205,9 @@ class Runner:
             except queue.Empty:
                 break
             if claim is not None and order_release_now(
-                claim.order, agent=self.name, message=gettext(SHUTDOWN_RELEASE)
+                claim.order, agent=self.name, message=SHUTDOWN_RELEASE, message_params={}
             ):
-                self._done(claim, "released")
+                self._done(claim, RELEASED)
         for _ in self._workers:
             self._queue.put(None)
         deadline = time.monotonic() + conf.shutdown_grace()
@@ -225,7 +236,7 @@ class Runner:
             outcome = run_claim(claim, agent=self.name)
         except Exception:  # noqa: BLE001 - e.g. the database went away; the lease will expire
             logger.exception("order %s: could not book the result", claim.order.number)
-            outcome = "error"
+            outcome = ERROR
         self._done(claim, outcome)
 
     def _done(self, claim: Claim, outcome: str) -> None:

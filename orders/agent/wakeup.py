@@ -48,10 +48,7 @@ def orders_run_now(*, order_numbers: list[str]) -> bool:
     Returns whether the wake-up was sent; without it the agents still find the orders at their
     next poll.
     """
-    from orders.models import Order
+    from orders.services import orders_make_due
 
-    if order_numbers:
-        Order.objects.using("default").filter(
-            number__in=order_numbers, status=Order.Status.PENDING
-        ).update(lease_expires_at=None)
+    orders_make_due(order_numbers=order_numbers)
     return wake(order_numbers)

@@ -14,15 +14,17 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from orders.agent import conf
-from orders.agent.claim import Claim, is_accepted
+from orders.agent.claim import Claim
 from orders.agent.retry import retry_deadlocks
 from orders.exceptions import OrderStateChanged
 from orders.fulfilment import FulfilmentResult, Outcome, get_backend
-from orders.models import Order, OrderEvent
+from orders.models import Order
 from orders.services import (
+    order_accept,
     order_complete,
     order_fail,
     order_partial,
+    order_poll_failed,
     order_release,
 )
 
@@ -39,11 +41,30 @@ RELEASED = "released"  # the backend raised; pending again after a retry delay
 POLL_ERROR = "poll error"  # a status query raised; asked again later
 LOST = "lost"  # another agent took the order over; nothing booked
 TERMINAL_OUTCOMES = (COMPLETED, PARTIAL, FAILED)
+ERROR = "error"  # the result could not be booked (e.g. the database went away)
+# What run_agent prints for each outcome (its per-order lines and the summary).
+OUTCOME_LABELS = {
+    COMPLETED: gettext_noop("completed"),
+    PARTIAL: gettext_noop("partially completed"),
+    FAILED: gettext_noop("failed"),
+    ACCEPTED: gettext_noop("accepted by the supplier"),
+    WAITING: gettext_noop("still with the supplier"),
+    RELEASED: gettext_noop("released"),
+    POLL_ERROR: gettext_noop("status query failed"),
+    LOST: gettext_noop("taken over by another agent"),
+    ERROR: gettext_noop("not booked (error)"),
+}
 
 SUPPLIER_FAILED = gettext_noop("The supplier could not fulfil the order.")
 SUPPLIER_ACCEPTED = gettext_noop("The supplier accepted the order (reference %(reference)s).")
 BACKEND_ERROR = gettext_noop("Fulfilment backend error, will retry: %(error)s")
 INVALID_RESULT = "invalid result from backend {name!r}: {problem}"
+
+
+def outcome_label(outcome: str) -> str:
+    """An outcome in the active language (unknown ones as they are)."""
+    label = OUTCOME_LABELS.get(outcome)
+    return gettext(label) if label else outcome
 
 
 class InvalidResult(Exception):
@@ -137,6 +158,7 @@ def _book(order: Order, result: FulfilmentResult, *, agent: str) -> str:
     details = {
         "agent": agent,
         "message": result.message,
+        "message_params": result.message_params,
         "supplier_reference": result.supplier_reference,
     }
     delivered = result.delivered_quantity
@@ -152,51 +174,48 @@ def _book(order: Order, result: FulfilmentResult, *, agent: str) -> str:
             order=order, delivered=delivered, baseline_count=result.baseline_count, **details
         )
         return PARTIAL
-    order_fail(order=order, agent=agent, message=result.message or gettext(SUPPLIER_FAILED))
+    if result.message:
+        order_fail(
+            order=order, agent=agent, message=result.message, message_params=result.message_params
+        )
+    else:
+        order_fail(order=order, agent=agent, message=SUPPLIER_FAILED, message_params={})
     return FAILED
 
 
 def _accepted(order: Order, result: FulfilmentResult, *, agent: str) -> str:
     """Keep the order running, held by no agent, until the supplier answers; poll it later."""
-    was_accepted = is_accepted(order)
     reference = result.supplier_reference or order.supplier_reference
-    fields = {
-        "supplier_reference": reference,
-        "lease_owner": "",
-        "lease_expires_at": timezone.now() + timedelta(seconds=conf.accepted_poll_seconds()),
-    }
-    if result.baseline_count is not None:
-        fields["baseline_count"] = result.baseline_count
-    updated = (
-        Order.objects.using(PRIMARY).filter(pk=order.pk, status=Status.RUNNING).update(**fields)
-    )
-    if updated != 1:
-        return LOST
-    if was_accepted:
-        return WAITING
-    message = result.message or gettext(SUPPLIER_ACCEPTED) % {"reference": reference or "-"}
-    OrderEvent.objects.using(PRIMARY).create(
+    if result.message:
+        message, params = result.message, result.message_params
+    else:
+        message, params = SUPPLIER_ACCEPTED, {"reference": reference or "-"}
+    first = order_accept(
         order=order,
-        from_status=Status.RUNNING,
-        to_status=Status.RUNNING,
         agent=agent,
-        message=message[:500],
+        poll_at=timezone.now() + timedelta(seconds=conf.accepted_poll_seconds()),
+        supplier_reference=reference,
+        baseline_count=result.baseline_count,
+        message=message,
+        message_params=params,
     )
-    return ACCEPTED
+    return ACCEPTED if first else WAITING
 
 
 def _release(order: Order, *, agent: str, error: str) -> str:
     """Give the order back as pending, due again after the retry delay (never refunded here)."""
-    message = gettext(BACKEND_ERROR) % {"error": error}
+    not_before = timezone.now() + timedelta(seconds=conf.retry_delay(order.attempts))
 
     def release() -> str:
         with transaction.atomic(using=PRIMARY):
             if not _holds_lease(order, agent):
                 return LOST
-            released = order_release(order=order, agent=agent, message=message)
-            not_before = timezone.now() + timedelta(seconds=conf.retry_delay(released.attempts))
-            Order.objects.using(PRIMARY).filter(pk=order.pk, status=Status.PENDING).update(
-                lease_expires_at=not_before
+            order_release(
+                order=order,
+                agent=agent,
+                message=BACKEND_ERROR,
+                message_params={"error": error},
+                not_before=not_before,
             )
         return RELEASED
 
@@ -208,22 +227,20 @@ def _release(order: Order, *, agent: str, error: str) -> str:
 
 def _poll_failed(order: Order, *, token, error: str) -> str:
     """A status query failed: the supplier still has the order; ask again later."""
-    Order.objects.using(PRIMARY).filter(
-        pk=order.pk, status=Status.RUNNING, lease_owner="", lease_expires_at=token
-    ).update(
-        last_error=error,
-        lease_expires_at=timezone.now() + timedelta(seconds=conf.accepted_poll_seconds()),
-    )
+    poll_at = timezone.now() + timedelta(seconds=conf.accepted_poll_seconds())
+    order_poll_failed(order=order, token=token, error=error, poll_at=poll_at)
     return POLL_ERROR
 
 
-def order_release_now(order: Order, *, agent: str, message: str) -> bool:
+def order_release_now(
+    order: Order, *, agent: str, message: str, message_params: dict | None = None
+) -> bool:
     """Release an order this agent claimed but will not run (shutting down); due at once."""
     try:
         with transaction.atomic(using=PRIMARY):
             if not _holds_lease(order, agent):
                 return False
-            order_release(order=order, agent=agent, message=message)
+            order_release(order=order, agent=agent, message=message, message_params=message_params)
     except OrderStateChanged:
         return False
     return True

@@ -24,6 +24,16 @@ class FulfilmentResult:
     baseline_count: int | None = None  # what the supplier reported before it started
     supplier_reference: str = ""
     message: str = ""
+    # Set: ``message`` is a gettext_noop source string, shown translated with these parameters
+    # (None: ``message`` is literal text, e.g. the supplier's own words).
+    message_params: dict | None = None
+
+    @property
+    def text(self) -> str:
+        """The message with its parameters, in the active language."""
+        from orders.models import render_message
+
+        return render_message(self.message, self.message_params)
 
 
 class FulfilmentOrder:

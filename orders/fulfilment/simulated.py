@@ -16,8 +16,14 @@ import random
 import time
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_noop
 
 from orders.fulfilment.base import BaseBackend, FulfilmentResult, Outcome
+
+# Stored on the order's events as source strings with parameters: each viewer reads them in
+# their own language.
+SIMULATED_FAILURE = gettext_noop("Simulated failure.")
+SIMULATED_PARTIAL = gettext_noop("Simulated partial delivery: %(delivered)d of %(quantity)d.")
 
 
 class SimulatedBackend(BaseBackend):
@@ -59,7 +65,8 @@ class SimulatedBackend(BaseBackend):
                 outcome=Outcome.FAILED,
                 baseline_count=baseline,
                 supplier_reference=reference,
-                message="simulated failure",
+                message=SIMULATED_FAILURE,
+                message_params={},
             )
         if draw < self.failure_rate + self.partial_rate and order.quantity > 1:
             delivered = rng.randint(1, order.quantity - 1)
@@ -68,7 +75,8 @@ class SimulatedBackend(BaseBackend):
                 delivered_quantity=delivered,
                 baseline_count=baseline,
                 supplier_reference=reference,
-                message=f"simulated partial delivery: {delivered} of {order.quantity}",
+                message=SIMULATED_PARTIAL,
+                message_params={"delivered": delivered, "quantity": order.quantity},
             )
         return FulfilmentResult(
             outcome=Outcome.COMPLETED,

@@ -70,6 +70,7 @@ import urllib.parse
 import urllib.request
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_noop
 
 from orders.fulfilment import signing
 from orders.fulfilment.base import BaseBackend, FulfilmentResult, Outcome
@@ -92,6 +93,8 @@ TRANSIENT_CLIENT_ERRORS = frozenset({408, 409, 425, 429})
 MAX_RESPONSE_BYTES = 64 * 1024  # an answer is a few hundred bytes; more is a broken supplier
 MAX_REFERENCE_LENGTH = 100  # Order.supplier_reference
 MAX_MESSAGE_LENGTH = 500  # OrderEvent.message
+# A source string with parameters: the order's timeline shows it in the viewer's language.
+SUPPLIER_REFUSED = gettext_noop("The supplier refused the order: HTTP %(status)s%(detail)s")
 MAX_BASELINE = 2**63 - 1  # Order.baseline_count is a BigIntegerField
 
 _OPTIONS = frozenset({"url", "secret", "timeout", "retries", "backoff", "poll_url"})
@@ -256,7 +259,8 @@ class WebhookBackend(BaseBackend):
             return FulfilmentResult(
                 outcome=Outcome.FAILED,
                 supplier_reference=order.supplier_reference,
-                message=f"supplier refused the order: HTTP {status}{detail}"[:MAX_MESSAGE_LENGTH],
+                message=SUPPLIER_REFUSED,
+                message_params={"status": status, "detail": detail},
             )
         raise _AttemptFailed(f"HTTP {status}{_error_detail(answer)}")
 

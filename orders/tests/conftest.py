@@ -3,11 +3,22 @@
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.utils import translation
 
 from customers.tests.factories import LevelFactory, StaffFactory, make_customer
 from orders.tests.factories import ServiceFactory
 from wallet.services import wallet_recharge
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Start every test in the default language: a request with an English cookie in an earlier
+    test (LocaleMiddleware) leaves English active in the thread, and expected messages differ."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def grant(user, *perms: str):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from orders.agent.claim import claim_due
 from orders.agent.heartbeat import agent_register
+from orders.agent.worker import outcome_label
 from orders.fulfilment import FulfilmentResult, Outcome, locmem
 from orders.models import Agent, Order, OrderEvent
 from orders.services import undelivered_refund
@@ -54,7 +55,7 @@ def test_completed_order_goes_placed_running_completed_and_keeps_the_money():
     assert set(order.events.exclude(from_status="").values_list("agent", flat=True)) == {"t1"}
     assert [c.method for c in locmem.calls_for(order.number)] == ["execute"]
     assert_money_right(customer, "91.00")
-    assert f"{order.number} completed" in out
+    assert f"{order.number} {outcome_label('completed')}" in out
     assert finished_line(1) in out
 
 
@@ -118,7 +119,7 @@ def test_backend_error_releases_without_refund_and_retries_after_a_delay():
     assert order.status == Status.PENDING
     assert "supplier down" in order.last_error
     assert order.lease_owner == "" and order.lease_expires_at > timezone.now()
-    assert f"{order.number} released" in out
+    assert f"{order.number} {outcome_label('released')}" in out
     assert_money_right(customer, "45.00")  # no refund: the supplier may still deliver
     run_once()  # not due yet
     assert len(locmem.calls_for(order.number)) == 1
@@ -140,7 +141,7 @@ def test_after_max_attempts_the_order_fails_and_is_refunded():
     assert order.attempts == 2
     assert len(locmem.calls_for(order.number)) == 2
     assert "supplier down" in order.last_error
-    assert f"{order.number} failed" in out
+    assert f"{order.number} {outcome_label('failed')}" in out
     assert_money_right(customer, "50.00")
 
 
@@ -161,7 +162,8 @@ def test_accepted_order_stays_running_and_a_later_poll_finishes_it():
     assert locmem.calls_for(order.number)[1].supplier_reference == "SUP-1"
     assert order.status == Status.PARTIAL
     assert order.attempts == 1  # polls are not attempts
-    assert f"{order.number} accepted" in out and f"{order.number} waiting" in out
+    assert f"{order.number} {outcome_label('accepted')}" in out
+    assert f"{order.number} {outcome_label('waiting')}" in out
     assert statuses(order) == [
         ("", "pending"),
         ("pending", "running"),
@@ -355,7 +357,7 @@ def test_a_contradictory_result_is_not_guessed_at_the_order_is_released(answer):
     out = run_once()
     order.refresh_from_db()
     assert order.status == Status.PENDING and "InvalidResult" in order.last_error
-    assert f"{order.number} released" in out
+    assert f"{order.number} {outcome_label('released')}" in out
     assert_money_right(customer, "40.00")
 
 

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -38,20 +39,23 @@ from django.conf import settings
 from django.core.management import execute_from_command_line
 settings.FULFILMENT_BACKENDS = {"locmem": {
     "BACKEND": "orders.fulfilment.locmem.LocmemBackend", "OPTIONS": {"delay": float(sys.argv[1])}}}
-settings.AGENT_LEASE_SECONDS = 2
+settings.AGENT_LEASE_SECONDS = float(os.environ.get("TEST_AGENT_LEASE_SECONDS", "2"))
 settings.AGENT_HEARTBEAT_INTERVAL = 0.3
 settings.AGENT_POLL_INTERVAL = 0.2
 execute_from_command_line(["manage.py", "run_agent", *sys.argv[2:]])
 """
 
 
-def start_agent(name: str, delay: float, *options: str) -> subprocess.Popen:
+def start_agent(
+    name: str, delay: float, *options: str, lease_seconds: float = 2
+) -> subprocess.Popen:
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"mysql://{auth}@{db['HOST']}:{db['PORT'] or 3306}/{db['NAME']}",
+        "TEST_AGENT_LEASE_SECONDS": str(lease_seconds),
     }
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(delay), "--name", name, *options],
@@ -160,3 +164,56 @@ def test_a_second_signal_exits_at_once_leaving_the_order_to_its_lease(concurrenc
     # Still running under the dead agent's lease: the next agent takes it when the lease ends.
     assert running_under(order, "impatient")
     assert_money_right(customer, "95.00")
+
+
+def test_a_killed_agent_restarted_under_its_name_starts_at_once_and_takes_its_order_over():
+    """kill -9, then the same name at once: no refusal, no wait for the lease (60 s here) or the
+    heartbeat timeout (30 s); the order is re-run under the same number and finished once."""
+    customer = funded_customer(balance="100.00")
+    order = place(customer, quantity=10)  # 10.00
+    child = start_agent("a1", 60, lease_seconds=60)
+    try:
+        wait_for(lambda: running_under(order, "a1"), what="the child to claim")
+        dead = Agent.objects.get(name="a1")
+        assert dead.process_key  # recorded: host, boot, pid namespace, start time
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert running_under(order, "a1").lease_expires_at > timezone.now() + timedelta(seconds=50)
+
+    killed_at = time.monotonic()
+    restarted = start_agent("a1", 0.2, "--once", lease_seconds=60)
+    output, _ = restarted.communicate(timeout=60)
+    took = time.monotonic() - killed_at
+    assert restarted.returncode == 0, output
+    assert took < 25, f"the restart waited {took:.1f} s"  # well under the 30 s and 60 s waits
+    assert finished_line(1) in output
+
+    order.refresh_from_db()
+    assert (order.status, order.attempts, order.lease_owner) == ("completed", 2, "a1")
+    assert list(order.events.values_list("from_status", "to_status", "agent")) == [
+        ("", "pending", ""),
+        ("pending", "running", "a1"),
+        ("running", "running", "a1"),  # taken over from the dead process
+        ("running", "completed", "a1"),
+    ]
+    agent = Agent.objects.get(name="a1")
+    assert agent.pid == restarted.pid and agent.pid != dead.pid and agent.stopped_at
+    entries = Entry.objects.filter(order_number=order.number)
+    assert [(e.kind, e.amount) for e in entries] == [("order_debit", Decimal("-10.00"))]
+    assert_money_right(customer, "90.00")
+
+
+def test_a_live_agent_s_name_is_still_refused_on_the_same_host():
+    child = start_agent("busy", 60)
+    try:
+        wait_for(lambda: Agent.objects.filter(name="busy", stopped_at=None).exists(), what="start")
+        second = start_agent("busy", 0, "--once")
+        output, _ = second.communicate(timeout=60)
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+    assert second.returncode != 0
+    assert Agent.objects.get(name="busy").pid == child.pid

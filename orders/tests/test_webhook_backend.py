@@ -226,7 +226,7 @@ def test_a_wrong_secret_is_refused_by_the_supplier_and_fails_without_retry(suppl
     [request] = supplier.requests
     assert not request.signature_ok
     assert result.outcome == Outcome.FAILED
-    assert "401" in result.message
+    assert "401" in result.text
 
 
 # --- execute: mapping the answer ------------------------------------------------------------
@@ -351,8 +351,8 @@ def test_a_4xx_is_failed_at_once_without_retry(supplier, status):
 
     assert result.outcome == Outcome.FAILED
     assert result.delivered_quantity == 0
-    assert f"HTTP {status}" in result.message
-    assert "target is private" in result.message
+    assert f"HTTP {status}" in result.text
+    assert "target is private" in result.text
     assert len(supplier.requests) == 1
 
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from orders.agent.runner import Runner
+from orders.agent.worker import outcome_label
 
 
 def _positive(value: str) -> int:
@@ -57,7 +58,7 @@ class Command(BaseCommand):
 
         def report(number: str, outcome: str, detail: str) -> None:
             if verbosity >= 1:
-                line = f"{number} {outcome}" + (f": {detail}" if detail else "")
+                line = f"{number} {outcome_label(outcome)}" + (f": {detail}" if detail else "")
                 self.stdout.write(line)
 
         runner = Runner(
