@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,3 +7,16 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("Platform")
+
+    def ready(self):
+        """The login-security tables (django-axes): superusers only, under a translated name."""
+        if not apps.is_installed("axes"):
+            return
+        from django.contrib import admin
+
+        from core.admin import restrict_to_superusers
+
+        # axes names no verbose_name, so the menu would say "Axes" in every language.
+        apps.get_app_config("axes").verbose_name = _("Login security")
+        # The admin app (listed before core) has already autodiscovered axes' ModelAdmins.
+        restrict_to_superusers(admin.site, "axes")
