@@ -134,3 +134,11 @@ def next_page(page) -> None:
     """Follow the pagination's "next" link."""
     with page.expect_navigation():
         page.locator(".pagination .next a.page-link").click()
+
+
+CONTRAST_JS = Path(__file__).resolve().parent / "tests" / "js" / "contrast.js"
+
+
+def contrast_failures(page) -> list[dict]:
+    """Text on the page below WCAG AA contrast (4.5:1; 3:1 when large), as the browser drew it."""
+    return page.evaluate(CONTRAST_JS.read_text())
