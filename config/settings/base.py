@@ -256,6 +256,8 @@ JAZZMIN_SETTINGS = {
     "site_icon": "core/favicon.png",
     # Label sizes, the filter layout and WCAG AA colours (light and dark).
     "custom_css": "core/admin.css",
+    # Translates the few words AdminLTE's scripts write in English (skip links, …).
+    "custom_js": "core/admin.js",
     # The navbar's search boxes: customers (mobile, username, name) and orders (number, …).
     "search_model": ["customers.Customer", "orders.Order"],
     # Google Fonts would be an off-host request on every page; the system font stack is fine.

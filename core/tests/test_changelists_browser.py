@@ -75,6 +75,9 @@ def test_the_group_list_searches_and_pages(browser, live_server, root, monkeypat
     page = new_page(browser, live_server)
     login_as(page, live_server, root)
     page.goto(f"{live_server.url}/admin/auth/group/")
+    # The words AdminLTE's script writes in English are in Chinese too (core/static/core/admin.js).
+    page.wait_for_function("document.querySelector('a.skip-link')?.textContent === '跳到主要内容'")
+    assert page.locator('a[title="选择语言"]').count() == 1
     search_list(page, "销售")
     first = _first_words(page)
     next_page(page)
