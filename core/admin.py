@@ -43,3 +43,37 @@ def estimated_table_rows(model) -> int | None:
             return None
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+
+
+class SuperuserOnlyAdminMixin:
+    """Shown to superusers only, whatever permissions a role or user has been given."""
+
+    def has_module_permission(self, request):
+        """Only superusers see the section in the menu and on the index."""
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        """Only superusers open the lists and records."""
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        """Only superusers change them (e.g. unlock someone)."""
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        """Only superusers delete them."""
+        return request.user.is_active and request.user.is_superuser
+
+
+def restrict_to_superusers(site, app_label: str) -> None:
+    """Re-register an app's ModelAdmins so that only superusers see them."""
+    for model, model_admin in list(site._registry.items()):
+        if model._meta.app_label != app_label or isinstance(model_admin, SuperuserOnlyAdminMixin):
+            continue
+        restricted = type(
+            f"SuperuserOnly{type(model_admin).__name__}",
+            (SuperuserOnlyAdminMixin, type(model_admin)),
+            {"__module__": __name__},
+        )
+        site.unregister(model)
+        site.register(model, restricted)

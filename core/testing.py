@@ -40,8 +40,9 @@ def require_chromium() -> None:
 
 
 def new_page(browser, live_server, size: str = "desktop", *, timeout_ms: int = 15_000, **context):
-    """A page in a fresh zh-CN context that may only talk to the live server."""
-    context = browser.new_context(locale="zh-CN", **VIEWPORTS[size], **context)
+    """A page in a fresh context (zh-CN unless ``locale=`` says otherwise) that may only talk
+    to the live server."""
+    context = browser.new_context(**{"locale": "zh-CN", **VIEWPORTS[size], **context})
     live_host = urlsplit(live_server.url).netloc
 
     def only_the_live_server(route):
@@ -73,3 +74,75 @@ def screenshot(page, name: str) -> None:
     """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, timeout=90_000)
+
+
+def login_as(page, live_server, user) -> None:
+    """Give the page a logged-in session for ``user`` (for tests where login is not the point)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
+
+
+# -- driving an admin change list as a person does -------------------------------------------
+
+
+def search_list(page, term: str, *, press_enter: bool = True) -> None:
+    """Type into the list's search box, then press Enter (or click the 搜索 button)."""
+    box = page.locator("#searchbar")
+    box.fill(term)
+    with page.expect_navigation():
+        if press_enter:
+            box.press("Enter")
+        else:
+            page.locator("#changelist-search-submit").click()
+
+
+def choose_filter(page, label: str, option: str) -> None:
+    """Pick ``option`` in the select filter labelled ``label`` (jazzmin's select2 widget)."""
+    select_id = page.locator("label.core-filter-label", has_text=label).first.get_attribute("for")
+    page.locator(f"#{select_id} + .select2 .select2-selection").click()
+    page.locator(".select2-results__option", has_text=option).first.click()
+
+
+def fill_range(page, label: str, low: str = "", high: str = "") -> None:
+    """Type the two bounds of the range filter titled ``label`` (dates as YYYY-MM-DD)."""
+    group = page.get_by_role("group", name=label)
+    inputs = group.locator("input.core-range-input")
+    inputs.nth(0).fill(low)
+    inputs.nth(1).fill(high)
+
+
+def click_preset(page, label: str, preset: str) -> None:
+    """Click a quick date choice (今天, 最近 7 天, …) under the range filter ``label``."""
+    with page.expect_navigation():
+        page.get_by_role("group", name=label).get_by_role("link", name=preset).click()
+
+
+def submit_filters(page) -> None:
+    """Click the list's 搜索 button."""
+    with page.expect_navigation():
+        page.locator("#changelist-search-submit").click()
+
+
+def list_rows(page) -> list[str]:
+    """The text of each row of the result table."""
+    return page.locator("#result_list tbody tr").all_inner_texts()
+
+
+def next_page(page) -> None:
+    """Follow the pagination's "next" link."""
+    with page.expect_navigation():
+        page.locator(".pagination .next a.page-link").click()
+
+
+CONTRAST_JS = Path(__file__).resolve().parent / "tests" / "js" / "contrast.js"
+
+
+def contrast_failures(page) -> list[dict]:
+    """Text on the page below WCAG AA contrast (4.5:1; 3:1 when large), as the browser drew it."""
+    return page.evaluate(CONTRAST_JS.read_text())

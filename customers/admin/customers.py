@@ -17,10 +17,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
-from rangefilter.filters import DateRangeFilter
 
 from core.admin import CappedCountPaginator
 from core.exceptions import DomainError
+from core.filters import DateRangeFilter
 from customers.admin.actions import CustomerActionsMixin
 from customers.admin.page import Fact, Panel, Tool, customer_links, customer_row_links
 from customers.forms import CustomerChangeForm, CustomerCreationForm, CustomerPasswordForm

@@ -3,7 +3,6 @@
 Services and their price tiers are in ``services.py`` (registered on import below).
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
@@ -14,10 +13,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from rangefilter.filters import DateRangeFilter, NumericRangeFilter
 
 from core.admin import CappedCountPaginator
 from core.exceptions import DomainError
+from core.filters import DateRangeFilter, DecimalRangeFilter
 from core.money import format_yuan
 from customers.admin.page import customer_column, customer_links
 from customers.selectors import customer_visible_to
@@ -75,23 +74,6 @@ class OrderChangeList(ChangeList):
         self.result_list = [rows[pk] for pk in ids if pk in rows]
 
 
-class AmountRangeFilter(NumericRangeFilter):
-    """An amount range in exact decimals (the stock filter parses floats)."""
-
-    def _get_form_fields(self):
-        fields = super()._get_form_fields()
-        for name, field in list(fields.items()):
-            fields[name] = forms.DecimalField(
-                label="",
-                widget=field.widget,
-                required=False,
-                max_digits=14,
-                decimal_places=2,
-                min_value=0,
-            )
-        return fields
-
-
 class OrderEventInline(admin.TabularInline):
     """The order's status history, read-only."""
 
@@ -145,7 +127,7 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
     list_filter = [
         "status",
         "service",
-        ("amount", AmountRangeFilter),
+        ("amount", DecimalRangeFilter),
         ("created_at", DateRangeFilter),
         ("finished_at", DateRangeFilter),
     ]

@@ -30,7 +30,8 @@ class CustomerFilter(admin.SimpleListFilter):
 
     title = _("customer")
     parameter_name = "customer"
-    template = "admin/wallet/input_filter.html"
+    template = "admin/core/text_filter.html"
+    placeholder = _("username, mobile or id")
 
     def lookups(self, request, model_admin):
         """No fixed choices: the value is typed."""

@@ -8,9 +8,9 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from rangefilter.filters import DateRangeFilter
 
 from core.admin import CappedCountPaginator, estimated_table_rows
+from core.filters import DateRangeFilter
 from core.money import format_yuan
 from customers.admin.page import customer_column, customer_links
 from customers.selectors import customer_find, customer_ids_visible_to

@@ -1,0 +1,37 @@
+/* Put the admin's language into the few words AdminLTE and jazzmin write in English from their
+   scripts (skip links, landmark labels, the language button). The words come translated from
+   the page (templates/admin/base_site.html); no inline script (CSP). */
+(function () {
+    'use strict';
+
+    function translate() {
+        var source = document.getElementById('core-admin-i18n');
+        if (!source) {
+            return;
+        }
+        var words = source.dataset;
+        document.querySelectorAll('a.skip-link[href="#main"]').forEach(function (link) {
+            link.textContent = words.skipMain;
+        });
+        document.querySelectorAll('a.skip-link[href="#navigation"]').forEach(function (link) {
+            link.textContent = words.skipNav;
+        });
+        document.querySelectorAll('[aria-label^="Navigation "]').forEach(function (element) {
+            element.setAttribute('aria-label', element.getAttribute('aria-label').replace('Navigation', words.navigation));
+        });
+        document.querySelectorAll('a[title="Choose language"]').forEach(function (link) {
+            link.setAttribute('title', words.language);
+            link.setAttribute('aria-label', words.language);
+        });
+        document.querySelectorAll('.required-indicator').forEach(function (mark) {
+            mark.textContent = ' ' + words.required;
+        });
+    }
+
+    // AdminLTE adds its skip links when the document is parsed; this runs just after it.
+    if (document.readyState === 'loading') {
+        document.addEventListener('DOMContentLoaded', function () { window.setTimeout(translate, 0); });
+    } else {
+        window.setTimeout(translate, 0);
+    }
+})();
