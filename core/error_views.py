@@ -10,6 +10,7 @@ The 500 page is rendered without the request's context processors: it must not n
 database, the session or the user, whatever broke.
 """
 
+import logging
 import re
 
 from django.http import HttpResponse
@@ -19,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import requires_csrf_token
 
+logger = logging.getLogger(__name__)
 AREA = re.compile(r"^/([a-z][a-z0-9_-]*)/")
 
 PAGES = {
@@ -60,13 +62,21 @@ def _back_url(request) -> str:
 
 
 def _render(request, status: int, title, message, *, with_request: bool = True) -> HttpResponse:
-    template = loader.select_template(error_templates(request.path))
+    """The area's error page; if even that cannot be drawn (a missing static manifest breaks
+    every ``{% static %}``), a bare page with the same words and status: an error handler that
+    raises would turn a 404 into a 500 and leave the server's own page in English.
+    """
     context = {"status": status, "title": title, "message": message, "error_page": True}
-    if with_request:
-        context["back_url"] = _back_url(request)
-        body = template.render(context, request)
-    else:
-        body = template.render(context)
+    try:
+        template = loader.select_template(error_templates(request.path))
+        if with_request:
+            context["back_url"] = _back_url(request)
+            body = template.render(context, request)
+        else:
+            body = template.render(context)
+    except Exception:  # noqa: BLE001 - whatever broke the site may break its templates too
+        logger.exception("Error page %s could not be rendered; sent the bare page", status)
+        body = format_html(BARE_PAGE, title=str(title), message=str(message))
     return HttpResponse(body, status=status)
 
 
@@ -89,18 +99,8 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    """500, rendered without the request context (no session, user or database needed).
-
-    If even that fails (a missing static manifest breaks every ``{% static %}``), a bare page
-    with the same words still answers: a 500 handler that raises would leave the server's
-    own page in English.
-    """
-    try:
-        return _render(request, 500, *PAGES[500], with_request=False)
-    except Exception:  # noqa: BLE001 - whatever broke the page may break its template too
-        title, message = (str(text) for text in PAGES[500])
-        body = format_html(BARE_PAGE, title=title, message=message)
-        return HttpResponse(body, status=500)
+    """500, rendered without the request context (no session, user or database needed)."""
+    return _render(request, 500, *PAGES[500], with_request=False)
 
 
 @requires_csrf_token

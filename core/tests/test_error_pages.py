@@ -135,3 +135,21 @@ def test_a_person_meets_the_branded_404_and_csrf_pages(
         assert expired in page.locator("h1").inner_text()
         assert "DEBUG" not in page.content()
         screenshot(page, f"error-csrf-{area}-{locale}")
+
+
+@pytest.mark.django_db
+def test_an_error_page_that_cannot_be_drawn_still_answers_with_its_status_and_words(tmp_path):
+    """Before collectstatic every {% static %} fails: a 404 stays a 404, in the user's words."""
+    from django.test import override_settings
+
+    storages = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "config.storage.StaticStorage"},
+    }
+    with override_settings(STORAGES=storages, STATIC_ROOT=tmp_path):
+        response = Client(raise_request_exception=False).get("/portal/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "页面没有找到" in html
+    for marker in BARE_DJANGO:
+        assert marker not in html, marker

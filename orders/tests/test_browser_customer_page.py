@@ -104,7 +104,6 @@ def test_finance_recharges_from_the_list_row_and_a_reference_is_entered_once(
     assert balance_of(customer_id=acme.pk) == Decimal("1097.00")
 
 
-@pytest.mark.xfail(strict=False, reason="needs the changelist form fix from wip/filters")
 def test_finance_finds_a_customer_by_part_of_the_mobile_and_recharges(browser, live_server, shop):
     acme = shop["acme"]
     page = _login(browser, live_server)
