@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Read-your-writes: a browser that just wrote reads the primary for a few seconds.
+    "config.db_router.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,9 +118,34 @@ DATABASES = {
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = database_config(DATABASE_REPLICA_URL)
-    # In tests the replica is the primary's test database, so reads see what tests write.
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.sqlite3":
+        # An unreachable replica must cost a page a couple of seconds at most, once: the
+        # router then leaves it out (config/db_router.py).
+        DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 2)
+    # In tests the replica is the primary's test database, so reads see what tests write. The
+    # replica leg (REPLICA_TESTS=1) points it back at the real replica after the test database
+    # was created on the primary and replicated (conftest.py).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-DATABASE_READ_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+# 分库: the high-volume, append-only log tables without foreign keys into business tables may
+# live on their own database (`migrate --database logs`). Unset, they stay on `default`.
+DATABASE_LOGS_URL = env.str("DATABASE_LOGS_URL", default="")
+if DATABASE_LOGS_URL:
+    DATABASES["logs"] = database_config(DATABASE_LOGS_URL)
+DATABASE_LOGS_MODELS = [
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
+]
+DATABASE_READ_REPLICAS = [alias for alias in DATABASES if alias not in ("default", "logs")]
+# Reads leave a replica more than this many seconds behind (or stopped, or unreachable); its
+# state is measured on the replica at most every DATABASE_REPLICA_CHECK_SECONDS per process.
+DATABASE_REPLICA_MAX_LAG = env.int("DATABASE_REPLICA_MAX_LAG", default=5)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=2)
+# After a request wrote, the same browser reads the primary this long (read-your-writes); keep
+# it above MAX_LAG + CHECK_SECONDS so a replica that is still in use has caught up by then.
+DATABASE_READ_YOUR_WRITES_SECONDS = env.int("DATABASE_READ_YOUR_WRITES_SECONDS", default=10)
+# Apps whose reads never go to a replica: money, sessions, login lockouts.
+DATABASE_PRIMARY_ONLY_APPS = ["wallet", "sessions", "axes"]
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -368,6 +395,7 @@ HEALTH_CHECKS = [
     "core.health.check_databases",
     "core.health.check_caches",
     "orders.agent.health.check_agents",
+    "core.health.check_replicas",
 ]
 
 # ---------------------------------------------------------------------------------------------
