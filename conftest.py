@@ -1,4 +1,4 @@
-"""Project-wide pytest fixtures and the service markers (mariadb, redis, browser)."""
+"""Project-wide pytest fixtures and the service markers (mariadb, redis, browser, replica)."""
 
 import os
 
@@ -10,6 +10,11 @@ from django.db import connection
 
 def _require_services() -> bool:
     return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _replica_tests() -> bool:
+    """REPLICA_TESTS=1: DATABASE_REPLICA_URL is a real replica of DATABASE_URL (cluster.sh)."""
+    return os.environ.get("REPLICA_TESTS") == "1"
 
 
 def pytest_sessionstart(session):
@@ -28,6 +33,8 @@ def pytest_sessionstart(session):
             redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
         except redis.RedisError as exc:
             problems.append(f"Redis at {settings.REDIS_URL} is unreachable: {exc}")
+    if _replica_tests() and "replica" not in settings.DATABASES:
+        problems.append("REPLICA_TESTS=1 but DATABASE_REPLICA_URL is unset")
     if problems:
         pytest.exit("REQUIRE_SERVICES=1 but " + "; ".join(problems), returncode=3)
 
@@ -41,6 +48,31 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=reason))
         if "redis" in item.keywords and not settings.REDIS_URL:
             item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL unset)"))
+        if "replica" in item.keywords and not (
+            _replica_tests() and "replica" in settings.DATABASES and vendor == "mysql"
+        ):
+            reason = "needs a real MariaDB replica (deploy/local/cluster.sh up, REPLICA_TESTS=1)"
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On the replica leg, point the ``replica`` alias at the real replica once set up.
+
+    The replica's TEST MIRROR keeps Django from creating a test database on it (a read_only
+    server that must only replicate). The test database is created on the primary and reaches
+    the replica through the binary log, under the same name; from here on the alias reads it
+    there, over its own connection, with its own lag.
+    """
+    if _replica_tests() and "replica" in settings.DATABASES:
+        from django.db import connections
+
+        with django_db_blocker.unblock():
+            test_name = connections["default"].settings_dict["NAME"]
+            replica = connections["replica"]
+            replica.close()
+            replica.settings_dict = {**settings.DATABASES["replica"], "NAME": test_name}
+    yield
 
 
 @pytest.fixture(autouse=True)

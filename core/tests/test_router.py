@@ -116,8 +116,8 @@ def test_only_the_primary_is_migrated_without_a_logs_database():
     assert router.allow_migrate("logs", "axes", model_name="accessattempt") is False
 
 
-def test_with_a_logs_database_the_log_tables_move_and_nothing_else(settings):
-    settings.DATABASES = {**settings.DATABASES, "logs": {"ENGINE": "django.db.backends.sqlite3"}}
+def test_with_a_logs_database_the_log_tables_move_and_nothing_else(monkeypatch):
+    monkeypatch.setattr(db_router, "logs_enabled", lambda: True)  # DATABASE_LOGS_URL is set
     from axes.models import AccessAttempt, AccessLog
 
     assert router.allow_migrate("logs", "axes", model_name="accessattempt") is True

@@ -6,6 +6,8 @@
 #   deploy/local/cluster.sh status  what is running and the replica's SHOW SLAVE STATUS summary
 #   deploy/local/cluster.sh down    stop exactly the two mariadbd processes `up` started
 #   deploy/local/cluster.sh env     print the URLs only (for `eval "$(… env)"`)
+#   deploy/local/cluster.sh stop replica|primary   stop one node (tests: "the replica died");
+#                                   `up` starts it again and replication resumes
 #   deploy/local/cluster.sh destroy down, then delete the data folder
 #
 # The primary writes a binary log with GTIDs; the replica follows it with MASTER_USE_GTID and
@@ -142,6 +144,14 @@ configure_primary() {
         GRANT SELECT, SLAVE MONITOR ON *.* TO 'reader'@'127.0.0.1';
         CREATE DATABASE IF NOT EXISTS \`$DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
     "
+    # Named time zones (USE_TZ with Asia/Shanghai: the admin's date drill-down needs them);
+    # loaded once on the primary, replicated like the rest.
+    if [ "$(sql primary "SELECT COUNT(*) FROM mysql.time_zone_name")" = 0 ] \
+        && [ -d /usr/share/zoneinfo ]; then
+        log "loading time zones into the primary"
+        mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null \
+            | mariadb --no-defaults -uroot --socket="$(sock_of primary)" mysql
+    fi
 }
 
 configure_replica() {
@@ -222,6 +232,15 @@ down)
     stop_node replica
     stop_node primary
     ;;
+stop)
+    case "${2:-}" in
+    primary | replica) stop_node "$2" ;;
+    *)
+        echo "usage: $0 stop primary|replica" >&2
+        exit 2
+        ;;
+    esac
+    ;;
 destroy)
     stop_node replica
     stop_node primary
@@ -247,7 +266,7 @@ status)
     fi
     ;;
 *)
-    echo "usage: $0 up|down|status|env|destroy" >&2
+    echo "usage: $0 up|down|status|env|stop NODE|destroy" >&2
     exit 2
     ;;
 esac
