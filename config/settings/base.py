@@ -135,6 +135,7 @@ DATABASE_LOGS_MODELS = [
     "axes.AccessAttempt",
     "axes.AccessLog",
     "axes.AccessFailureLog",
+    "axes.AccessAttemptExpiration",  # one-to-one with AccessAttempt: they move together
 ]
 DATABASE_READ_REPLICAS = [alias for alias in DATABASES if alias not in ("default", "logs")]
 # Reads leave a replica more than this many seconds behind (or stopped, or unreachable); its

@@ -122,6 +122,7 @@ def test_with_a_logs_database_the_log_tables_move_and_nothing_else(monkeypatch):
 
     assert router.allow_migrate("logs", "axes", model_name="accessattempt") is True
     assert router.allow_migrate("logs", "axes", model_name="accesslog") is True
+    assert router.allow_migrate("logs", "axes", model_name="accessattemptexpiration") is True
     assert router.allow_migrate("default", "axes", model_name="accessattempt") is False
     assert router.allow_migrate("logs", "wallet", model_name="entry") is False
     assert router.allow_migrate("default", "wallet", model_name="entry") is True
