@@ -17,13 +17,22 @@ def _replica_tests() -> bool:
     return os.environ.get("REPLICA_TESTS") == "1"
 
 
+# REQUIRE_DATABASE names the database a REQUIRE_SERVICES=1 run must be on (default mysql).
+REQUIRED_VENDORS = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql"}
+CONCURRENT_VENDORS = {"mysql", "postgresql"}  # real servers with row locks, SKIP LOCKED, CHECKs
+
+
 def pytest_sessionstart(session):
-    """With REQUIRE_SERVICES=1, a missing or unreachable MariaDB/Redis fails the whole run."""
+    """With REQUIRE_SERVICES=1, a missing or unreachable database/Redis fails the whole run."""
     if not _require_services():
         return
     problems = []
-    if connection.vendor != "mysql":
-        problems.append(f"DATABASE_URL is {connection.vendor}, not MySQL/MariaDB")
+    wanted = os.environ.get("REQUIRE_DATABASE", "mysql").lower()
+    vendor = REQUIRED_VENDORS.get(wanted)
+    if vendor is None:
+        problems.append(f"REQUIRE_DATABASE={wanted} is not one of {sorted(REQUIRED_VENDORS)}")
+    elif connection.vendor != vendor:
+        problems.append(f"DATABASE_URL is {connection.vendor}, not {wanted}")
     if not settings.REDIS_URL:
         problems.append("REDIS_URL is unset")
     else:
@@ -45,6 +54,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "mariadb" in item.keywords and vendor != "mysql":
             reason = f"needs MariaDB/MySQL (DATABASE_URL is {vendor})"
+            item.add_marker(pytest.mark.skip(reason=reason))
+        if "concurrent_db" in item.keywords and vendor not in CONCURRENT_VENDORS:
+            reason = f"needs MariaDB/MySQL or PostgreSQL (DATABASE_URL is {vendor})"
             item.add_marker(pytest.mark.skip(reason=reason))
         if "redis" in item.keywords and not settings.REDIS_URL:
             item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL unset)"))

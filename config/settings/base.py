@@ -105,7 +105,16 @@ def database_config(url: str) -> dict:
         config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     elif engine == "django.db.backends.postgresql":
         # Django's native pool (psycopg-pool); persistent connections must be off with it.
-        options.setdefault("pool", True)
+        # psycopg-pool's default is 4 connections per process, fewer than a threaded agent or
+        # a concurrency proof uses at once; DATABASE_POOL_MAX_SIZE bounds each process instead.
+        options.setdefault(
+            "pool",
+            {
+                "min_size": 1,
+                "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
+                "timeout": 10,
+            },
+        )
         config["CONN_MAX_AGE"] = 0
     return config
 
