@@ -48,10 +48,11 @@ execute_from_command_line(["manage.py", "run_agent", *sys.argv[2:]])
 def start_agent(name: str, delay: float, *options: str) -> subprocess.Popen:
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    scheme, port = {"mysql": ("mysql", 3306), "postgresql": ("postgres", 5432)}[connection.vendor]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"mysql://{auth}@{db['HOST']}:{db['PORT'] or 3306}/{db['NAME']}",
+        "DATABASE_URL": f"{scheme}://{auth}@{db['HOST']}:{db['PORT'] or port}/{db['NAME']}",
     }
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(delay), "--name", name, *options],
