@@ -82,7 +82,9 @@ def node_env(urls: dict[str, str]) -> dict[str, str]:
         "AGENT_POLL_INTERVAL": "1",
         "AGENT_RETRY_DELAY": "1",
         "AGENT_SHUTDOWN_GRACE": "10",
-        "SIMULATED_DURATION": "0.3",
+        # Slow enough that 4 agents x 1 fall behind the customers, so cancels find orders
+        # still pending.
+        "SIMULATED_DURATION": "1.5",
         "SIMULATED_PARTIAL_RATE": "0.1",
         "SIMULATED_FAILURE_RATE": "0.1",
         "LOG_LEVEL": "WARNING",
@@ -393,10 +395,8 @@ def customer_loop(index: int, seed: dict, deadline: float, shared: dict) -> None
     browser.login("/portal/login/", {"identifier": f"hammer{index}", "password": CUSTOMER_PASSWORD})
     placed: list[str] = []
     while time.monotonic() < deadline:
-        if placed and rng.random() < 0.3:
-            number = placed.pop(rng.randrange(len(placed)))
-            browser.request("POST", f"/portal/orders/{number}/cancel/", {})
-            shared["counts"]["cancel_attempts"] += 1
+        if placed and rng.random() < 0.2:
+            _cancel(browser, placed.pop(rng.randrange(len(placed))), shared)
             continue
         browser.request("GET", "/portal/orders/new/")
         form = {
@@ -416,9 +416,19 @@ def customer_loop(index: int, seed: dict, deadline: float, shared: dict) -> None
         status, location, _ = browser.request("POST", "/portal/orders/confirm/", confirm)
         match = re.search(r"/portal/orders/([^/]+)/$", location)
         if status == 302 and match:
-            placed.append(match.group(1))
             shared["counts"]["placed"] += 1
+            if rng.random() < 0.25:
+                # At once, while it most likely still waits for a free agent.
+                _cancel(browser, match.group(1), shared)
+            else:
+                placed.append(match.group(1))
         browser.request("GET", "/portal/orders/")
+
+
+def _cancel(browser: Browser, number: str, shared: dict) -> None:
+    """Cancel through the portal; refused (already running or final) is a normal outcome."""
+    browser.request("POST", f"/portal/orders/{number}/cancel/", {})
+    shared["counts"]["cancel_attempts"] += 1
 
 
 def staff_loop(index: int, seed: dict, deadline: float, shared: dict) -> None:
@@ -476,7 +486,7 @@ def chaos(procs: Procs, env: dict, urls: dict, seconds: float, log: list) -> Non
 def start_agent(procs: Procs, env: dict, name: str) -> None:
     procs.start(
         f"agent-{name}",
-        [PYTHON, "manage.py", "run_agent", "--name", name, "--concurrency", "2", "-v", "0"],
+        [PYTHON, "manage.py", "run_agent", "--name", name, "--concurrency", "1", "-v", "0"],
         env,
     )
 
