@@ -19,6 +19,12 @@ def sync_roles_after_migrate(sender, app_config, using="default", plan=None, **k
     # A migrate that moved backwards may have dropped the tables the roles live in.
     if plan and any(backwards for _migration, backwards in plan):
         return
+    # `migrate --database logs` (分库): the roles' tables are not on that database.
+    from django.contrib.auth.models import Group
+    from django.db import router
+
+    if not router.allow_migrate_model(using, Group):
+        return
     try:
         sync_roles(using=using)
     except RoleError as exc:  # migrate itself succeeded; `manage.py sync_roles` fails loudly

@@ -18,9 +18,11 @@ MANIFEST_MISSING = "error: static manifest {name} missing from {root}: run colle
 
 
 def check_databases() -> dict[str, str]:
-    """Run ``SELECT 1`` on every configured database alias."""
+    """Run ``SELECT 1`` on every configured database alias (replicas: ``check_replicas``)."""
     results = {}
     for alias in connections:
+        if alias in settings.DATABASE_READ_REPLICAS:
+            continue
         try:
             with connections[alias].cursor() as cursor:
                 cursor.execute("SELECT 1")
@@ -119,4 +121,28 @@ def run_checks() -> dict[str, str]:
     results: dict[str, str] = {}
     for path in settings.HEALTH_CHECKS:
         results.update(import_string(path)())
+    return results
+
+
+# Names whose state is shown but does not fail /healthz: a lagging or dead replica only sends
+# reads to the primary, which is itself checked by check_databases.
+ADVISORY_CHECKS = ("replica",)
+
+
+def is_advisory(name: str) -> bool:
+    return any(name == prefix or name.startswith(f"{prefix}:") for prefix in ADVISORY_CHECKS)
+
+
+def check_replicas() -> dict[str, str]:
+    """``{"replica": "ok" | "lagging 12 s" | "stopped" | "down"}`` for every read replica.
+
+    Measured fresh on the replica (``SHOW SLAVE STATUS`` / ``pg_last_xact_replay_timestamp``);
+    advisory: the router already sends reads to the primary when it is not ``ok``.
+    """
+    from config.db_router import replica_status
+
+    results = {}
+    for alias in settings.DATABASE_READ_REPLICAS:
+        name = "replica" if alias == "replica" else f"replica:{alias}"
+        results[name] = replica_status(alias, fresh=True).describe()
     return results

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Read-your-writes: a browser that just wrote reads the primary for a few seconds.
+    "config.db_router.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,7 +154,16 @@ def database_config(url: str) -> dict:
         config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     elif engine == "django.db.backends.postgresql":
         # Django's native pool (psycopg-pool); persistent connections must be off with it.
-        options.setdefault("pool", True)
+        # psycopg-pool's default is 4 connections per process, fewer than a threaded agent or
+        # a concurrency proof uses at once; DATABASE_POOL_MAX_SIZE bounds each process instead.
+        options.setdefault(
+            "pool",
+            {
+                "min_size": 1,
+                "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
+                "timeout": 10,
+            },
+        )
         config["CONN_MAX_AGE"] = 0
     return config
 
@@ -165,9 +176,35 @@ DATABASES = {
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = database_config(DATABASE_REPLICA_URL)
-    # In tests the replica is the primary's test database, so reads see what tests write.
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.sqlite3":
+        # An unreachable replica must cost a page a couple of seconds at most, once: the
+        # router then leaves it out (config/db_router.py).
+        DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 2)
+    # In tests the replica is the primary's test database, so reads see what tests write. The
+    # replica leg (REPLICA_TESTS=1) points it back at the real replica after the test database
+    # was created on the primary and replicated (conftest.py).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-DATABASE_READ_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+# 分库: the high-volume, append-only log tables without foreign keys into business tables may
+# live on their own database (`migrate --database logs`). Unset, they stay on `default`.
+DATABASE_LOGS_URL = env.str("DATABASE_LOGS_URL", default="")
+if DATABASE_LOGS_URL:
+    DATABASES["logs"] = database_config(DATABASE_LOGS_URL)
+DATABASE_LOGS_MODELS = [
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
+    "axes.AccessAttemptExpiration",  # one-to-one with AccessAttempt: they move together
+]
+DATABASE_READ_REPLICAS = [alias for alias in DATABASES if alias not in ("default", "logs")]
+# Reads leave a replica more than this many seconds behind (or stopped, or unreachable); its
+# state is measured on the replica at most every DATABASE_REPLICA_CHECK_SECONDS per process.
+DATABASE_REPLICA_MAX_LAG = env.int("DATABASE_REPLICA_MAX_LAG", default=5)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=2)
+# After a request wrote, the same browser reads the primary this long (read-your-writes); keep
+# it above MAX_LAG + CHECK_SECONDS so a replica that is still in use has caught up by then.
+DATABASE_READ_YOUR_WRITES_SECONDS = env.int("DATABASE_READ_YOUR_WRITES_SECONDS", default=10)
+# Apps whose reads never go to a replica: money, sessions, login lockouts.
+DATABASE_PRIMARY_ONLY_APPS = ["wallet", "sessions", "axes"]
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -456,6 +493,7 @@ HEALTH_CHECKS = [
     "core.health.check_static",
     "core.health.check_pages",
     "orders.agent.health.check_agents",
+    "core.health.check_replicas",
 ]
 # Pages core.health.check_pages renders for an anonymous GET: what breaks every page breaks these.
 HEALTH_PAGES = ["admin:login", "portal:login"]

@@ -1,7 +1,10 @@
 """Test settings: the embedded default unless DATABASE_URL / REDIS_URL point at real servers."""
 
+import os
+from urllib.parse import urlsplit
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import CACHES, REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"
@@ -30,3 +33,13 @@ FULFILMENT_BACKENDS = {
         "OPTIONS": {"duration": 0, "partial_rate": 0.0, "failure_rate": 0.0, "seed": 1},
     },
 }
+
+# pytest-xdist: each worker gets its own Redis database (the URL's number + the worker's), since
+# the tests' cache.clear() is a FLUSHDB that would otherwise empty the other worker's keys.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _XDIST_WORKER.startswith("gw"):
+    _parts = urlsplit(REDIS_URL)
+    _db = int(_parts.path.lstrip("/") or 0) + int(_XDIST_WORKER[2:])
+    REDIS_URL = _parts._replace(path=f"/{_db}").geturl()
+    for _cache in CACHES.values():
+        _cache["LOCATION"] = REDIS_URL

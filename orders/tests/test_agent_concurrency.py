@@ -23,7 +23,7 @@ from orders.tests.test_agent_support import (
 )
 from wallet.models import Entry
 
-pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.concurrent_db, pytest.mark.django_db(transaction=True)]
 __all__ = ["_fresh_locmem"]
 
 

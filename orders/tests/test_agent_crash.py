@@ -26,7 +26,7 @@ from orders.tests.test_agent_support import (
 )
 from wallet.models import Entry
 
-pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.concurrent_db, pytest.mark.django_db(transaction=True)]
 __all__ = ["_fresh_locmem"]
 
 # The child is a real `manage.py run_agent` (exit codes included) whose backend takes `delay`
@@ -51,10 +51,11 @@ def start_agent(
 ) -> subprocess.Popen:
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    scheme, port = {"mysql": ("mysql", 3306), "postgresql": ("postgres", 5432)}[connection.vendor]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"mysql://{auth}@{db['HOST']}:{db['PORT'] or 3306}/{db['NAME']}",
+        "DATABASE_URL": f"{scheme}://{auth}@{db['HOST']}:{db['PORT'] or port}/{db['NAME']}",
         "TEST_AGENT_LEASE_SECONDS": str(lease_seconds),
     }
     return subprocess.Popen(

@@ -90,7 +90,7 @@ def test_order_place_pushes_the_number_after_commit(django_capture_on_commit_cal
     client.delete(wakeup.wake_key())
 
 
-@pytest.mark.mariadb
+@pytest.mark.concurrent_db
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_wake_up_gets_a_new_order_run_long_before_the_next_poll():

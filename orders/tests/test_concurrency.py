@@ -26,7 +26,7 @@ from orders.tests.factories import ServiceFactory
 from wallet.models import Account, Entry
 from wallet.selectors import balance_of
 
-pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.concurrent_db, pytest.mark.django_db(transaction=True)]
 
 
 def run_threads(target, count: int) -> list:

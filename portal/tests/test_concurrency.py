@@ -38,7 +38,7 @@ def race(n: int, work) -> list:
     return results
 
 
-@pytest.mark.mariadb
+@pytest.mark.concurrent_db
 @pytest.mark.django_db(transaction=True)
 def test_double_submitted_confirmation_places_one_order(customer, service):
     data = {
@@ -62,7 +62,7 @@ def test_double_submitted_confirmation_places_one_order(customer, service):
     assert balance_of(customer_id=customer.pk) == Decimal("910.00")
 
 
-@pytest.mark.mariadb
+@pytest.mark.concurrent_db
 @pytest.mark.django_db(transaction=True)
 def test_one_code_logs_in_once_even_when_raced(customer):
     sender = Client()

@@ -203,7 +203,7 @@ def test_account_managers_read_only_their_customers_entries(client, roles, ledge
     assert {e.account.customer_id for e in rows} == {alice.pk}
 
 
-@pytest.mark.mariadb
+@pytest.mark.mariadb  # InnoDB always has a row estimate; PostgreSQL's is -1 until ANALYZE
 def test_a_broad_filter_on_a_large_ledger_shows_no_totals(client, finance, ledger, monkeypatch):
     """Past the count cap, totals need the table to be small (here: "large" is anything)."""
     from wallet.admin import ledger as ledger_admin

@@ -29,7 +29,7 @@ from wallet.services import (
     wallet_refund_order,
 )
 
-pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.concurrent_db, pytest.mark.django_db(transaction=True)]
 
 THREADS = 10
 SECONDS = 4.0

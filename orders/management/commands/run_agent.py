@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from config.db_router import use_primary_only
 from core.exceptions import DomainError
 from orders.agent.runner import Runner
 from orders.agent.worker import outcome_label
@@ -54,6 +55,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # The agent claims, locks and charges: every read of it goes to the primary.
+        use_primary_only()
         verbosity = options["verbosity"]
 
         def report(number: str, outcome: str, detail: str) -> None:
