@@ -27,7 +27,7 @@ from wallet.models import Entry
 from wallet.selectors import balance_of
 from wallet.services import account_lock
 
-pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.concurrent_db, pytest.mark.django_db(transaction=True)]
 
 
 def _in_thread(work):
