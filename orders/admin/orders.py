@@ -244,7 +244,7 @@ class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
         column = customer_column(request, lambda order: order.customer, description=_("customer"))
         return [column if c == "customer_link" else c for c in super().get_list_display(request)]
 
-    @admin.display(description=_("amount"), ordering="amount")
+    @admin.display(description=_("amount charged"), ordering="amount")
     def amount_display(self, order: Order) -> str:
         """The amount charged, as ¥1,500.50."""
         return format_yuan(order.amount)

@@ -148,11 +148,11 @@ class EntryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("amount"), ordering="amount")
     def signed_amount(self, obj: Entry):
-        """Credits green with a plus, debits red."""
-        colour = "#1e7e34" if obj.amount > 0 else "#b02a37"
+        """Credits green with a plus, debits red (colours in core's admin.css, both themes)."""
+        kind = "credit" if obj.amount > 0 else "debit"
         return format_html(
-            '<span class="text-nowrap" style="color:{}">{}</span>',
-            colour,
+            '<span class="text-nowrap amount-{}">{}</span>',
+            kind,
             format_yuan(obj.amount, signed=True),
         )
 
