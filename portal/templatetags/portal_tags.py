@@ -36,3 +36,12 @@ def status_colour(status: str) -> str:
 def kind_name(kind: str) -> str:
     """A ledger entry kind as customers read it."""
     return kind_label(kind)
+
+
+@register.simple_tag
+def nav_balance(customer) -> str:
+    """The customer's balance for the navigation bar, formatted like ``money``."""
+    from wallet.selectors import balance_of
+
+    return money(balance_of(customer_id=customer.pk))
+
