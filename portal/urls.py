@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import auth, dashboard, orders, transactions
+from portal.views import auth, dashboard, orders, topups, transactions
 
 app_name = "portal"
 
@@ -21,5 +21,7 @@ urlpatterns = [
     path("orders/<str:number>/", orders.order_detail_view, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel_view, name="order_cancel"),
     path("transactions/", transactions.transaction_list_view, name="transaction_list"),
+    path("topups/", topups.topup_list_view, name="topup_list"),
+    path("topups/<int:pk>/proof/", topups.topup_proof_view, name="topup_proof"),
     path("transactions/export/", transactions.transaction_export_view, name="transaction_export"),
 ]

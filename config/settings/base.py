@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -267,6 +268,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "config.storage.StaticStorage"},
 }
+# Uploaded files (top-up proof images). Never served as a public URL: the views that show a
+# file check who asks (portal/views/topups.py, wallet/admin/topups.py).
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 # ---------------------------------------------------------------------------------------------
 # SMS (django-sms)
@@ -291,10 +295,25 @@ TENCENT_SMS = {
 CURRENCY = "CNY"
 # The largest amount one recharge, deduct or order may move.
 WALLET_MAX_SINGLE_AMOUNT = Decimal(env.str("WALLET_MAX_SINGLE_AMOUNT", default="1000000.00"))
+# Top-up requests (充值申请): the payment methods customers choose from (code, label), and the
+# largest proof image accepted.
+WALLET_TOPUP_METHODS = [
+    ("bank", _("Bank transfer")),
+    ("alipay", _("Alipay")),
+    ("wechat", _("WeChat Pay")),
+]
+WALLET_TOPUP_PROOF_MAX_BYTES = env.int("WALLET_TOPUP_PROOF_MAX_BYTES", default=5 * 1024 * 1024)
 
 # ---------------------------------------------------------------------------------------------
 # Admin theme (jazzmin)
 # ---------------------------------------------------------------------------------------------
+
+
+def _pending_topups_label() -> str:
+    from wallet.admin.topups import pending_menu_label
+
+    return pending_menu_label()
+
 
 JAZZMIN_SETTINGS = {
     "site_title": "订单平台",
@@ -360,6 +379,15 @@ JAZZMIN_SETTINGS = {
                 "url": "admin:customers_customer_add",
                 "icon": "fas fa-user-plus",
                 "permissions": ["customers.add_customer"],
+            },
+        ],
+        "wallet": [
+            {
+                # Lazy: the pending count is read each time the menu is drawn.
+                "name": lazy(_pending_topups_label, str)(),
+                "url": "admin:wallet_topuprequest_changelist",
+                "icon": "fas fa-inbox",
+                "permissions": ["wallet.approve_topuprequest"],
             },
         ],
         "orders": [

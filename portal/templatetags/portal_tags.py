@@ -45,3 +45,17 @@ def nav_balance(customer) -> str:
 
     return money(balance_of(customer_id=customer.pk))
 
+
+TOPUP_COLOURS = {"pending": "warning", "approved": "success", "rejected": "danger"}
+
+
+@register.filter
+def topup_colour(status: str) -> str:
+    """The badge colour of a top-up request's status."""
+    return TOPUP_COLOURS.get(status, "secondary")
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]``, or None."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
