@@ -263,3 +263,19 @@ class TopUpForm(BootstrapForm):
         proof.seek(0)
         proof.name = f"proof.{PROOF_FORMATS[image_format]}"  # the extension the content proves
         return proof
+
+
+class ProfileForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+
+
+class MobileChangeSendForm(BootstrapForm):
+    mobile = MobileField(label=_("New mobile"))
+
+
+class MobileChangeCodeForm(BootstrapForm):
+    code = forms.CharField(
+        label=_("Code"),
+        validators=[RegexValidator(r"^\d{6}$", CODE_FORMAT)],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

@@ -103,6 +103,8 @@ PAGES = [
     "/portal/orders/new/",
     "/portal/transactions/",
     "/portal/password/",
+    "/portal/topups/",
+    "/portal/account/",
 ]
 
 
