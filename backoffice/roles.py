@@ -54,7 +54,8 @@ ROLES: tuple[Role, ...] = (
     ),
     Role(
         FINANCE,
-        "views customers, recharges and deducts balances, views and exports ledger and orders",
+        "views customers, recharges and deducts balances, views and exports ledger and orders, "
+        "approves top-up requests",
         (
             "customers.view_customer",
             "customers.view_level",
@@ -64,6 +65,8 @@ ROLES: tuple[Role, ...] = (
             "wallet.view_account",
             "wallet.view_entry",
             "wallet.export_entry",
+            "wallet.view_topuprequest",
+            "wallet.approve_topuprequest",
             "orders.view_order",
             "orders.view_orderevent",
             "orders.export_order",

@@ -3,6 +3,7 @@
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -210,3 +211,71 @@ class EntryFilterForm(_DateRangeForm):
             date_from=data["date_from"],
             date_to=data["date_to"],
         )
+
+
+PROOF_TOO_LARGE = _("The image may be at most %(size)s MB.")
+PROOF_NOT_AN_IMAGE = _("Upload a PNG, JPEG or WebP image of the payment.")
+PROOF_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+
+
+class TopUpForm(BootstrapForm):
+    """A top-up request (充值申请). Amount rules are the wallet's (checked by its service)."""
+
+    amount = forms.CharField(
+        label=_("Amount (¥)"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    method = forms.ChoiceField(label=_("Payment method"))
+    payer = forms.CharField(label=_("Payer name or account"), max_length=100)
+    reference = forms.CharField(
+        label=_("Payment reference"),
+        max_length=64,
+        help_text=_("The transaction number shown in your bank or payment app."),
+    )
+    proof = forms.FileField(
+        label=_("Screenshot of the payment (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from wallet.services import topup_methods
+
+        self.fields["method"].choices = list(topup_methods().items())
+
+    def clean_proof(self):
+        proof = self.cleaned_data.get("proof")
+        if not proof:
+            return None
+        limit = settings.WALLET_TOPUP_PROOF_MAX_BYTES
+        if proof.size > limit:
+            raise forms.ValidationError(PROOF_TOO_LARGE, params={"size": limit // (1024 * 1024)})
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(proof) as image:
+                image_format = image.format
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise forms.ValidationError(PROOF_NOT_AN_IMAGE) from exc
+        if image_format not in PROOF_FORMATS:
+            raise forms.ValidationError(PROOF_NOT_AN_IMAGE)
+        proof.seek(0)
+        proof.name = f"proof.{PROOF_FORMATS[image_format]}"  # the extension the content proves
+        return proof
+
+
+class ProfileForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+
+
+class MobileChangeSendForm(BootstrapForm):
+    mobile = MobileField(label=_("New mobile"))
+
+
+class MobileChangeCodeForm(BootstrapForm):
+    code = forms.CharField(
+        label=_("Code"),
+        validators=[RegexValidator(r"^\d{6}$", CODE_FORMAT)],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

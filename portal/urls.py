@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import auth, dashboard, orders, transactions
+from portal.views import account, auth, dashboard, orders, topups, transactions
 
 app_name = "portal"
 
@@ -13,6 +13,11 @@ urlpatterns = [
     path("login/sms/", auth.sms_login_view, name="sms_login"),
     path("logout/", auth.logout_view, name="logout"),
     path("password/", auth.password_change_view, name="password_change"),
+    path("account/", account.account_view, name="account"),
+    path("account/profile/", account.profile_view, name="account_profile"),
+    path("account/mobile/send/", account.mobile_send_view, name="account_mobile_send"),
+    path("account/mobile/", account.mobile_change_view, name="account_mobile"),
+    path("account/sessions/end/", account.sessions_end_view, name="account_sessions_end"),
     path("quote/", dashboard.quote_view, name="quote"),
     path("orders/", orders.order_list_view, name="order_list"),
     path("orders/new/", orders.order_new_view, name="order_new"),
@@ -21,5 +26,7 @@ urlpatterns = [
     path("orders/<str:number>/", orders.order_detail_view, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel_view, name="order_cancel"),
     path("transactions/", transactions.transaction_list_view, name="transaction_list"),
+    path("topups/", topups.topup_list_view, name="topup_list"),
+    path("topups/<int:pk>/proof/", topups.topup_proof_view, name="topup_proof"),
     path("transactions/export/", transactions.transaction_export_view, name="transaction_export"),
 ]

@@ -59,3 +59,15 @@ class InvalidPayment(WalletError):
 
 class EntryImmutable(WalletError):
     """Somebody tried to change or delete a ledger entry."""
+
+
+TOPUP_NOT_PENDING = _("This top-up request was already %(status)s; nothing was changed.")
+TOPUP_OWN_REQUEST = _("You submitted this top-up request yourself; another person must decide it.")
+TOPUP_NOT_ALLOWED = _("You may not approve or reject top-up requests.")
+TOPUP_REASON_REQUIRED = _("Say why the request is rejected.")
+TOPUP_DUPLICATE_REFERENCE = _("You already submitted a request with this payment reference.")
+TOPUP_UNKNOWN_METHOD = _("Choose a payment method from the list.")
+
+
+class TopUpError(WalletError):
+    """A top-up request cannot be submitted or decided as asked."""

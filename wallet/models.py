@@ -161,3 +161,79 @@ class Entry(models.Model):
     def delete(self, *args, **kwargs):
         """Never: a mistake is corrected by a new entry."""
         raise EntryImmutable(ENTRY_IMMUTABLE)
+
+
+def _proof_path(instance, filename: str) -> str:
+    # A random name: the customer's file name never reaches the disk or a URL.
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"topup-proofs/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class TopUpRequest(models.Model):
+    """A customer's request to have a transfer they made credited (充值申请); finance decides."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="topup_requests",
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    # The methods are a setting (WALLET_TOPUP_METHODS), so no choices here: changing the list
+    # needs no migration, and old requests keep the code they were made with.
+    method = models.CharField(_("payment method"), max_length=20)
+    payer = models.CharField(_("payer name or account"), max_length=100)
+    reference = models.CharField(_("payment reference"), max_length=64)
+    proof = models.FileField(_("proof image"), upload_to=_proof_path, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    entry = models.OneToOneField(
+        Entry,
+        verbose_name=_("ledger entry"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="topup_request",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("top-up request")
+        verbose_name_plural = _("top-up requests")
+        ordering = ["-created_at", "-id"]
+        permissions = [("approve_topuprequest", _("Can approve or reject top-up requests"))]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "reference"], name="wallet_topup_reference_once_per_customer"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="wallet_topup_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ¥{self.amount}"

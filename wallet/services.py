@@ -13,9 +13,12 @@ import re
 import time
 from decimal import Decimal
 
+import sms
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, OperationalError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from wallet.exceptions import (
     DUPLICATE_PAYMENT_REFERENCE,
@@ -26,6 +29,12 @@ from wallet.exceptions import (
     REFERENCE_TOO_LONG,
     REFUND_EXCEEDS_DEBIT,
     REFUND_WITHOUT_DEBIT,
+    TOPUP_DUPLICATE_REFERENCE,
+    TOPUP_NOT_ALLOWED,
+    TOPUP_NOT_PENDING,
+    TOPUP_OWN_REQUEST,
+    TOPUP_REASON_REQUIRED,
+    TOPUP_UNKNOWN_METHOD,
     UNKNOWN_PAYMENT_METHOD,
     DuplicatePaymentReference,
     IdempotencyConflict,
@@ -33,8 +42,9 @@ from wallet.exceptions import (
     InvalidPayment,
     MemoRequired,
     RefundNotAllowed,
+    TopUpError,
 )
-from wallet.models import Account, Entry
+from wallet.models import Account, Entry, TopUpRequest
 from wallet.money import parse_amount
 
 PRIMARY = "default"  # money always reads and writes the primary, never a replica
@@ -332,3 +342,145 @@ def wallet_refund_order(
         memo=memo,
         order_number=order_number,
     )
+
+
+# --- top-up requests (充值申请) -------------------------------------------------------------------
+
+APPROVE_TOPUP = "wallet.approve_topuprequest"
+TOPUP_SMS = {
+    "approved": _(
+        "Your top-up request of ¥%(amount)s was approved; your balance is now ¥%(balance)s."
+    ),
+    "rejected": _("Your top-up request of ¥%(amount)s was rejected: %(reason)s"),
+}
+
+
+def topup_key(request_id: int) -> str:
+    """The idempotency key of the one recharge a top-up request may produce."""
+    return f"topup:{request_id}"
+
+
+def topup_methods() -> dict[str, str]:
+    """The payment methods customers may choose, code → label (settings.WALLET_TOPUP_METHODS)."""
+    return {code: str(label) for code, label in settings.WALLET_TOPUP_METHODS}
+
+
+def topup_request_submit(
+    *,
+    customer_id: int,
+    submitted_by: AbstractBaseUser,
+    amount: str | Decimal,
+    method: str,
+    payer: str,
+    reference: str,
+    proof=None,
+) -> TopUpRequest:
+    """A customer asks for a transfer they made to be credited. Nothing moves money yet."""
+    amount = parse_amount(amount)
+    if method not in topup_methods():
+        raise TopUpError(TOPUP_UNKNOWN_METHOD)
+    reference = reference.strip()
+    if TopUpRequest.objects.filter(customer_id=customer_id, reference=reference).exists():
+        raise TopUpError(TOPUP_DUPLICATE_REFERENCE)
+    request = TopUpRequest(
+        customer_id=customer_id,
+        submitted_by=submitted_by,
+        amount=amount,
+        method=method,
+        payer=payer.strip(),
+        reference=reference,
+    )
+    try:
+        with transaction.atomic(using=PRIMARY):
+            if proof is not None:
+                request.proof.save(proof.name, proof, save=False)
+            request.save(using=PRIMARY)
+    except IntegrityError as exc:  # two submits of one reference at the same moment
+        if request.proof:
+            request.proof.delete(save=False)
+        raise TopUpError(TOPUP_DUPLICATE_REFERENCE) from exc
+    return request
+
+
+def _decidable(*, request_id: int, actor: AbstractBaseUser) -> TopUpRequest:
+    """The request, locked FOR UPDATE, after checking the actor may decide it."""
+    if not actor.has_perm(APPROVE_TOPUP):
+        raise TopUpError(TOPUP_NOT_ALLOWED)
+    request = TopUpRequest.objects.using(PRIMARY).select_for_update().get(pk=request_id)
+    if request.submitted_by_id == actor.pk:
+        raise TopUpError(TOPUP_OWN_REQUEST)
+    return request
+
+
+def _decide(request: TopUpRequest, *, status: str, actor, reason: str, entry=None) -> None:
+    """Compare-and-set: only a pending request changes, whatever else happened meanwhile."""
+    changed = (
+        TopUpRequest.objects.using(PRIMARY)
+        .filter(pk=request.pk, status=TopUpRequest.Status.PENDING)
+        .update(
+            status=status, decided_by=actor, decided_at=timezone.now(), reason=reason, entry=entry
+        )
+    )
+    if not changed:
+        raise TopUpError(TOPUP_NOT_PENDING, status=TopUpRequest.Status(request.status).label)
+    request.refresh_from_db(using=PRIMARY)
+
+
+def _notify_after_commit(request: TopUpRequest) -> None:
+    """Tell the customer by SMS once the decision is committed; a failed SMS changes nothing."""
+
+    def send() -> None:
+        mobile = request.customer.mobile
+        if not mobile:
+            return
+        balance = Account.objects.using(PRIMARY).get(customer_id=request.customer_id).balance
+        with translation.override(settings.LANGUAGE_CODE):
+            body = str(TOPUP_SMS[request.status]) % {
+                "amount": request.amount,
+                "balance": balance,
+                "reason": request.reason,
+            }
+        message = sms.Message(body, getattr(settings, "PORTAL_SMS_ORIGINATOR", None), [mobile])
+        message.template_params = [str(request.amount), request.status]
+        try:
+            message.send(fail_silently=False)
+        except Exception:  # noqa: BLE001 - the decision stands; the customer sees it in the portal
+            logger.exception("Top-up request %s: SMS not sent", request.pk)
+
+    transaction.on_commit(send, using=PRIMARY)
+
+
+def topup_request_approve(*, request_id: int, actor: AbstractBaseUser) -> TopUpRequest:
+    """Approve: recharge the amount (key ``topup:<id>``) and mark the request, in one
+    transaction on the locked request row. Approving twice recharges once and says so.
+    """
+    with transaction.atomic(using=PRIMARY):
+        request = _decidable(request_id=request_id, actor=actor)
+        if request.status != TopUpRequest.Status.PENDING:
+            raise TopUpError(TOPUP_NOT_PENDING, status=TopUpRequest.Status(request.status).label)
+        entry = wallet_recharge(
+            customer_id=request.customer_id,
+            amount=request.amount,
+            created_by=actor,
+            idempotency_key=topup_key(request.pk),
+            memo=f"{topup_methods().get(request.method, request.method)} {request.reference}",
+            # The customer's transfer is the payment: the same reference entered by staff for
+            # the same method (or approved from another request) is refused, not paid twice.
+            payment_method=request.method,
+            payment_reference=request.reference,
+        )
+        _decide(request, status=TopUpRequest.Status.APPROVED, actor=actor, reason="", entry=entry)
+        _notify_after_commit(request)
+    return request
+
+
+def topup_request_reject(*, request_id: int, actor: AbstractBaseUser, reason: str) -> TopUpRequest:
+    """Reject with a reason the customer reads. No money moves."""
+    reason = reason.strip()
+    if not reason:
+        raise TopUpError(TOPUP_REASON_REQUIRED)
+    with transaction.atomic(using=PRIMARY):
+        request = _decidable(request_id=request_id, actor=actor)
+        _decide(request, status=TopUpRequest.Status.REJECTED, actor=actor, reason=reason[:255])
+        _notify_after_commit(request)
+    return request

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -304,6 +305,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "config.storage.StaticStorage"},
 }
+# Uploaded files (top-up proof images). Never served as a public URL: the views that show a
+# file check who asks (portal/views/topups.py, wallet/admin/topups.py).
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 # ---------------------------------------------------------------------------------------------
 # SMS (django-sms)
@@ -333,9 +337,26 @@ WALLET_MAX_SINGLE_AMOUNT = Decimal(env.str("WALLET_MAX_SINGLE_AMOUNT", default="
 DASHBOARD_LOW_BALANCE = Decimal(env.str("DASHBOARD_LOW_BALANCE", default="100.00"))
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30)
 
+# Top-up requests (充值申请): the payment methods customers choose from (code, label; each code
+# one of wallet.Entry.PaymentMethod, as approving records it on the ledger entry), and the
+# largest proof image accepted.
+WALLET_TOPUP_METHODS = [
+    ("bank_transfer", _("Bank transfer")),
+    ("alipay", _("Alipay")),
+    ("wechat", _("WeChat Pay")),
+]
+WALLET_TOPUP_PROOF_MAX_BYTES = env.int("WALLET_TOPUP_PROOF_MAX_BYTES", default=5 * 1024 * 1024)
+
 # ---------------------------------------------------------------------------------------------
 # Admin theme (jazzmin)
 # ---------------------------------------------------------------------------------------------
+
+
+def _pending_topups_label() -> str:
+    from wallet.admin.topups import pending_menu_label
+
+    return pending_menu_label()
+
 
 JAZZMIN_SETTINGS = {
     "site_title": "订单平台",
@@ -410,6 +431,15 @@ JAZZMIN_SETTINGS = {
                 "url": "admin:customers_customer_add",
                 "icon": "fas fa-user-plus",
                 "permissions": ["customers.add_customer"],
+            },
+        ],
+        "wallet": [
+            {
+                # Lazy: the pending count is read each time the menu is drawn.
+                "name": lazy(_pending_topups_label, str)(),
+                "url": "admin:wallet_topuprequest_changelist",
+                "icon": "fas fa-inbox",
+                "permissions": ["wallet.approve_topuprequest"],
             },
         ],
         "orders": [

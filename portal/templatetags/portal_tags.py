@@ -36,3 +36,26 @@ def status_colour(status: str) -> str:
 def kind_name(kind: str) -> str:
     """A ledger entry kind as customers read it."""
     return kind_label(kind)
+
+
+@register.simple_tag
+def nav_balance(customer) -> str:
+    """The customer's balance for the navigation bar, formatted like ``money``."""
+    from wallet.selectors import balance_of
+
+    return money(balance_of(customer_id=customer.pk))
+
+
+TOPUP_COLOURS = {"pending": "warning", "approved": "success", "rejected": "danger"}
+
+
+@register.filter
+def topup_colour(status: str) -> str:
+    """The badge colour of a top-up request's status."""
+    return TOPUP_COLOURS.get(status, "secondary")
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]``, or None."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -3,4 +3,4 @@
 (links.py), the read-only ledger with totals and export (ledger.py), and its list filters
 (filters.py)."""
 
-from wallet.admin import customer, ledger, links  # noqa: F401  (registration happens on import)
+from wallet.admin import customer, ledger, links, topups  # noqa: F401  (registration happens on import)

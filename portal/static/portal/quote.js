@@ -33,6 +33,13 @@
       if (chosen) form.elements.target.placeholder = el.dataset.placeholder;
     });
   }
+  // The server's errors under a field are stale once the quote accepts what it now holds.
+  function clearStaleErrors(field) {
+    field.classList.remove("is-invalid");
+    var wrapper = field.closest(".mb-3");
+    if (!wrapper) return;
+    wrapper.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+  }
   function refresh() {
     var mine = ++sequence;
     if (!service.value || !quantity.value.trim()) {
@@ -52,6 +59,8 @@
           return;
         }
         error.classList.add("d-none");
+        clearStaleErrors(service);
+        clearStaleErrors(quantity);
         cells.list.textContent = money(data.list_price);
         cells.discount.textContent = "-" + money(data.discount);
         cells.amount.textContent = money(data.amount);
