@@ -257,7 +257,7 @@ def test_finance_approves_in_the_admin(client, customer, finance):
 # --- concurrency on MariaDB ---------------------------------------------------------------------
 
 
-@pytest.mark.mariadb
+@pytest.mark.concurrent_db
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_approvals_recharge_once(roles):
     finance_a = StaffFactory(username="fa", role="财务")
@@ -297,3 +297,30 @@ def test_the_menu_counts_pending_requests_for_finance(client, customer, finance,
     client.force_login(support)
     page = client.get(reverse("admin:index")).content.decode()
     assert reverse("admin:wallet_topuprequest_changelist") not in page
+
+
+def test_a_transfer_already_on_the_ledger_is_not_credited_again(customer, finance):
+    """Approving records the request's method and reference on the entry: a transfer that
+    staff already entered (or another request already credited) is refused, nothing written."""
+    from wallet.exceptions import DuplicatePaymentReference
+    from wallet.services import wallet_recharge
+
+    wallet_recharge(
+        customer_id=customer.pk,
+        amount="100.00",
+        created_by=finance,
+        idempotency_key="staff-entered",
+        payment_method="bank_transfer",
+        payment_reference="T20261202009",
+    )
+    request = submit(customer, reference="T20261202009")
+    with pytest.raises(DuplicatePaymentReference):
+        topup_request_approve(request_id=request.pk, actor=finance)
+    request.refresh_from_db()
+    assert request.status == "pending"
+    assert balance_of(customer_id=customer.pk) == Decimal("100.00")
+    assert Entry.objects.count() == 1
+
+    approved = topup_request_approve(request_id=submit(customer, "T20261202010").pk, actor=finance)
+    entry = approved.entry
+    assert (entry.payment_method, entry.payment_reference) == ("bank_transfer", "T20261202010")
