@@ -17,6 +17,7 @@ from django.utils import timezone
 from backoffice import links
 from backoffice import selectors as s
 from customers.selectors import customer_sees_all
+from wallet.selectors import topups_pending_count
 
 Status = s.Status
 Kind = s.Kind
@@ -40,6 +41,10 @@ def can_see_money(user: AbstractBaseUser) -> bool:
 
 def can_see_agents(user: AbstractBaseUser) -> bool:
     return user.has_perm("orders.view_agent")
+
+
+def can_see_topups(user: AbstractBaseUser) -> bool:
+    return user.has_perm("wallet.view_topuprequest")
 
 
 def _cell(value, url: str, **extra) -> dict:
@@ -145,6 +150,8 @@ def _right_now(user, window: s.Window, orders: bool, money: bool, agents: bool) 
         }
     if agents:
         figures["agents_alive"] = _cell(s.agents_alive_count(), links.agents_alive())
+    if can_see_topups(user):
+        figures["topups_pending"] = _cell(topups_pending_count(user), links.topups_pending())
     return figures
 
 
@@ -248,7 +255,12 @@ def _cache_key(user: AbstractBaseUser) -> str:
     scope = "all" if customer_sees_all(user) else f"user{user.pk}"
     flags = "".join(
         "1" if allowed else "0"
-        for allowed in (can_see_orders(user), can_see_money(user), can_see_agents(user))
+        for allowed in (
+            can_see_orders(user),
+            can_see_money(user),
+            can_see_agents(user),
+            can_see_topups(user),
+        )
     )
     return f"{CACHE_PREFIX}:{scope}:{flags}:{timezone.localdate().isoformat()}"
 

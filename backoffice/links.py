@@ -75,5 +75,10 @@ def customer_page(pk: int) -> str:
     return reverse("admin:customers_customer_change", args=[pk])
 
 
+def topups_pending() -> str:
+    """Top-up requests waiting for finance's decision."""
+    return _url("admin:wallet_topuprequest_changelist", {"status__exact": "pending"})
+
+
 def agents_alive() -> str:
     return _url("admin:orders_agent_changelist", {"alive": "yes"})

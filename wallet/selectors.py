@@ -2,9 +2,11 @@
 
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from wallet.models import Account, Entry
+from customers.selectors import customer_related_scope
+from wallet.models import Account, Entry, TopUpRequest
 
 
 def balance_of(*, customer_id: int) -> Decimal:
@@ -21,3 +23,10 @@ def balance_of(*, customer_id: int) -> Decimal:
 def entries_of(*, customer_id: int) -> QuerySet[Entry]:
     """A customer's ledger, newest first."""
     return Entry.objects.filter(account__customer_id=customer_id).select_related("created_by")
+
+
+def topups_pending_count(user: AbstractBaseUser | None = None) -> int:
+    """Top-up requests waiting for finance (the queue's title, the menu, the dashboard); with a
+    user, only those of the customers that user may see (``customers.selectors``' rule)."""
+    pending = TopUpRequest.objects.filter(status=TopUpRequest.Status.PENDING)
+    return (pending if user is None else customer_related_scope(pending, user)).count()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from backoffice.tests.figures import figures_in, ledger_figure
 from customers.tests.factories import StaffFactory
 from orders.models import Agent
+from wallet.services import topup_request_approve, topup_request_submit
 
 pytestmark = pytest.mark.django_db
 INDEX = "/admin/"
@@ -24,6 +25,16 @@ def business(staff, book, activity):
     activity.recharge(bob, "120.50", by=staff["finance"])
     activity.deduct(amy, "3.00", by=staff["finance"])
     Agent.objects.create(name="agent-1", hostname="h", pid=1)
+    for n, customer in enumerate((alice, bob, bob)):
+        request = topup_request_submit(
+            customer_id=customer.pk,
+            submitted_by=customer.user,
+            amount="50.00",
+            method="alipay",
+            payer=customer.name,
+            reference=f"ZFB-{n}",
+        )
+    topup_request_approve(request_id=request.pk, actor=staff["finance"])
 
 
 def page(client, user):
@@ -91,6 +102,8 @@ def test_support_sees_the_queue_and_finance_the_money(client, staff, book, activ
     finance_html = page(client, staff["finance"])
     finance = {n for n, _v, _u in figures_in(finance_html)}
     assert {"balance_held", "refunds-today", "recharges-month", "top-1", "pending"} <= finance
+    assert ("topups_pending", "2") in {(n, v) for n, v, _u in figures_in(finance_html)}
+    assert "topups_pending" not in support
     assert check_every_link(client, finance_html) >= 35
 
 

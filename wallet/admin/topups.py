@@ -11,8 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
+from core.filters import DateRangeFilter
+from core.money import format_yuan
+from customers.selectors import customer_related_scope
 from wallet.models import TopUpRequest
 from wallet.proofs import proof_response
+from wallet.selectors import topups_pending_count
 from wallet.services import (
     APPROVE_TOPUP,
     topup_methods,
@@ -24,25 +28,20 @@ APPROVED = _("Top-up request #%(id)s approved: ¥%(amount)s credited to %(custom
 REJECTED = _("Top-up request #%(id)s rejected.")
 
 
-def pending_topup_count() -> int:
-    """How many requests wait for finance (shown in the queue's title and the menu)."""
-    return TopUpRequest.objects.filter(status=TopUpRequest.Status.PENDING).count()
-
-
 @admin.register(TopUpRequest)
 class TopUpRequestAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "created_at",
         "customer",
-        "amount",
+        "amount_display",
         "method_name",
         "reference",
         "payer",
         "status",
         "decided_by",
     ]
-    list_filter = ["status", "method", "created_at"]
+    list_filter = ["status", "method", ("created_at", DateRangeFilter)]
     search_fields = ["reference", "payer", "customer__name", "customer__mobile"]
     list_select_related = ["customer", "decided_by"]
     readonly_fields = [
@@ -63,6 +62,10 @@ class TopUpRequestAdmin(admin.ModelAdmin):
     fields = readonly_fields
     ordering = ["status", "-created_at"]
 
+    def get_queryset(self, request):
+        """The requests of the customers this user may see (the one visibility rule)."""
+        return customer_related_scope(super().get_queryset(request), request.user)
+
     def has_add_permission(self, request):
         return False
 
@@ -71,6 +74,11 @@ class TopUpRequestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        """The amount asked for, as ¥1,500.50."""
+        return format_yuan(obj.amount)
 
     @admin.display(description=_("payment method"), ordering="method")
     def method_name(self, obj):
@@ -108,7 +116,8 @@ class TopUpRequestAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "title": _("Top-up requests (%(count)s pending)") % {"count": pending_topup_count()},
+            "title": _("Top-up requests (%(count)s pending)")
+            % {"count": topups_pending_count(request.user)},
         }
         return super().changelist_view(request, extra_context)
 
@@ -161,4 +170,4 @@ PENDING_MENU = _("Pending top-ups (%(count)s)")
 
 def pending_menu_label() -> str:
     """The jazzmin menu link's text, counted on each render (settings.JAZZMIN_SETTINGS)."""
-    return str(PENDING_MENU) % {"count": pending_topup_count()}
+    return str(PENDING_MENU) % {"count": topups_pending_count()}
