@@ -77,16 +77,26 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, timeout=90_000)
 
 
-def login_as(page, live_server, user) -> None:
-    """Give the page a logged-in session for ``user`` (for tests where login is not the point)."""
+def login_as(page, live_server, user, *, language: str | None = None) -> None:
+    """Give the page a logged-in session for ``user`` (for tests where login is not the point),
+    and with ``language`` the language cookie too."""
     from django.test import Client
 
     client = Client()
     client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    cookies = {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+    if language:
+        cookies[settings.LANGUAGE_COOKIE_NAME] = language
     page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+        [{"name": name, "value": value, "url": live_server.url} for name, value in cookies.items()]
     )
+
+
+def logged_in_page(browser, live_server, user, size: str = "desktop", language: str = "zh-hans"):
+    """A new page (``size`` of VIEWPORTS) already logged in as ``user``, in ``language``."""
+    page = new_page(browser, live_server, size)
+    login_as(page, live_server, user, language=language)
+    return page
 
 
 # -- driving an admin change list as a person does -------------------------------------------

@@ -9,10 +9,8 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
-from core.testing import new_page, screenshot
+from core.testing import logged_in_page, screenshot
 from customers.tests.factories import LevelFactory, make_customer
 from orders.models import Order
 from orders.services import order_place
@@ -58,20 +56,6 @@ def expect(locator):
 
 def money(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d.\-]", "", text))
-
-
-def logged_in_page(browser, live_server, user, size, language):
-    client = Client()
-    client.force_login(user)
-    page = new_page(browser, live_server, size)
-    cookies = {
-        settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
-        settings.LANGUAGE_COOKIE_NAME: language,
-    }
-    page.context.add_cookies(
-        [{"name": name, "value": value, "url": live_server.url} for name, value in cookies.items()]
-    )
-    return page
 
 
 def assert_fits(page, what: str) -> None:

@@ -6,11 +6,9 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import translation
 
-from core.testing import new_page, screenshot
+from core.testing import logged_in_page, screenshot
 from customers.tests.factories import LevelFactory, make_customer
 from orders.exceptions import QUANTITY_NOT_AN_INTEGER
 from orders.models import Order
@@ -25,21 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def money(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d.]", "", text))
-
-
-def logged_in_page(browser, live_server, user, size, language):
-    """A page with the user's session cookie (the login itself is tested elsewhere)."""
-    client = Client()
-    client.force_login(user)
-    page = new_page(browser, live_server, size)
-    cookies = {
-        settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
-        settings.LANGUAGE_COOKIE_NAME: language,
-    }
-    page.context.add_cookies(
-        [{"name": name, "value": value, "url": live_server.url} for name, value in cookies.items()]
-    )
-    return page
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,9 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from PIL import Image
 
-from core.testing import new_page, screenshot
+from core.testing import logged_in_page, screenshot
 from customers.tests.factories import StaffFactory, make_customer
 from wallet.models import Entry, TopUpRequest
 from wallet.selectors import balance_of
@@ -24,20 +22,6 @@ def expect(locator):
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect(locator)
-
-
-def logged_in_page(browser, live_server, user, size, language="zh-hans"):
-    client = Client()
-    client.force_login(user)
-    page = new_page(browser, live_server, size)
-    cookies = {
-        settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
-        settings.LANGUAGE_COOKIE_NAME: language,
-    }
-    page.context.add_cookies(
-        [{"name": name, "value": value, "url": live_server.url} for name, value in cookies.items()]
-    )
-    return page
 
 
 def fits(page) -> bool:
