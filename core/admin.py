@@ -4,6 +4,8 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
+from core.filters import DateRangeFilter
+
 
 class CappedCountPaginator(Paginator):
     """A paginator that never counts a whole large table.
@@ -70,10 +72,18 @@ def restrict_to_superusers(site, app_label: str) -> None:
     for model, model_admin in list(site._registry.items()):
         if model._meta.app_label != app_label or isinstance(model_admin, SuperuserOnlyAdminMixin):
             continue
+        attributes = {"__module__": __name__}
+        hierarchy = getattr(model_admin, "date_hierarchy", None)
+        if hierarchy:
+            # A date drill-down needs MySQL's time-zone tables (else every page with rows is a
+            # 500) and scans the whole table for its dates: the project's range filter instead.
+            attributes["date_hierarchy"] = None
+            others = [f for f in model_admin.list_filter if f != hierarchy]
+            attributes["list_filter"] = [(hierarchy, DateRangeFilter), *others]
         restricted = type(
             f"SuperuserOnly{type(model_admin).__name__}",
             (SuperuserOnlyAdminMixin, type(model_admin)),
-            {"__module__": __name__},
+            attributes,
         )
         site.unregister(model)
         site.register(model, restricted)
