@@ -445,6 +445,8 @@ def staff_loop(index: int, seed: dict, deadline: float, shared: dict) -> None:
         browser.request("GET", path)
         amount = f"{rng.randint(1, 3000) / 100:.2f}"
         data = {"amount": amount, "memo": "hammer", "request_key": uuid.uuid4().hex}
+        if operation == "recharge":  # staff name how the money came (a reference is optional)
+            data["payment_method"] = "bank_transfer"
         status, _, _ = browser.request("POST", path, data)
         if status == 302:
             shared["counts"][operation] += 1
