@@ -22,32 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.mysql_database import ensure_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DJANGO_DEBUG", "False")
 os.environ.setdefault("SIMULATED_DURATION", "0")
 os.environ.setdefault("SIMULATED_PARTIAL_RATE", "0.1")
 os.environ.setdefault("SIMULATED_FAILURE_RATE", "0.05")
-
-
-def ensure_database() -> None:
-    import environ
-    import MySQLdb
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("mysql://"):
-        sys.exit("Set DATABASE_URL=mysql://root@127.0.0.1:3306/orderplatform_agentbench")
-    config = environ.Env.db_url_config(url)
-    server = MySQLdb.connect(
-        host=config["HOST"],
-        port=int(config["PORT"] or 3306),
-        user=config["USER"],
-        passwd=config["PASSWORD"] or "",
-    )
-    server.cursor().execute(
-        f"CREATE DATABASE IF NOT EXISTS `{config['NAME']}` "
-        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-    )
-    server.close()
 
 
 def setup():
@@ -191,7 +173,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     os.environ["SIMULATED_DURATION"] = str(args.latency)  # read by the agent processes
-    ensure_database()
+    ensure_database("mysql://root@127.0.0.1:3306/orderplatform_agentbench")
     customer, service = setup()
     n = args.orders
 

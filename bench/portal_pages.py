@@ -20,6 +20,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.mysql_database import ensure_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 PAGES = {
@@ -30,27 +33,6 @@ PAGES = {
     "ledger": "/portal/transactions/",
     "ledger, page 50": "/portal/transactions/?page=50",
 }
-
-
-def ensure_database() -> None:
-    import environ
-    import MySQLdb
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("mysql://"):
-        sys.exit("Set DATABASE_URL=mysql://root@127.0.0.1:3306/op_portal_bench")
-    config = environ.Env.db_url_config(url)
-    server = MySQLdb.connect(
-        host=config["HOST"],
-        port=int(config["PORT"] or 3306),
-        user=config["USER"],
-        passwd=config["PASSWORD"] or "",
-    )
-    server.cursor().execute(
-        f"CREATE DATABASE IF NOT EXISTS `{config['NAME']}` "
-        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-    )
-    server.close()
 
 
 def timed(client, url: str, runs: int) -> list[float]:
@@ -70,7 +52,7 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    ensure_database()
+    ensure_database("mysql://root@127.0.0.1:3306/op_portal_bench")
 
     import django
 
