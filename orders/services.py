@@ -35,6 +35,7 @@ from orders.exceptions import (
 )
 from orders.models import Order, OrderEvent, Service, render_message
 from orders.pricing import Quote, price, validate_target
+from orders.signals import orders_finished
 from wallet.models import Entry
 from wallet.money import quantize_money
 from wallet.services import account_lock, wallet_debit_order, wallet_refund_order
@@ -223,6 +224,10 @@ def order_transition(
             message=message,
             message_params=message_params,
         )
+        if to_status in Order.TERMINAL:
+            order.refresh_from_db(using=PRIMARY)
+            orders_finished.send(sender=Order, orders=[order], using=PRIMARY)
+            return order
     order.refresh_from_db(using=PRIMARY)
     return order
 

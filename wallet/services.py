@@ -46,6 +46,7 @@ from wallet.exceptions import (
 )
 from wallet.models import Account, Entry, TopUpRequest
 from wallet.money import parse_amount
+from wallet.signals import balance_changed
 
 PRIMARY = "default"  # money always reads and writes the primary, never a replica
 
@@ -204,6 +205,13 @@ def _post_once(
                 payment_reference=payment_reference,
             )
             entry.replayed = False
+            balance_changed.send(
+                sender=Account,
+                account=account,
+                before=account.balance,
+                after=new_balance,
+                entry=entry,
+            )
             return entry
     except IntegrityError:
         # Another transaction committed first with the same key (unique index): replay or

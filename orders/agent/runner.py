@@ -23,6 +23,7 @@ from django.utils.translation import gettext, gettext_noop
 from orders.agent import conf
 from orders.agent.claim import Claim, claim_due, leases_extend
 from orders.agent.heartbeat import agent_register, agent_stopped, heartbeat
+from orders.agent.side_tasks import start_side_tasks
 from orders.agent.wakeup import redis_connection, wake_key
 from orders.agent.worker import (
     ERROR,
@@ -132,6 +133,7 @@ class Runner:
         previous = self._install_signals()
         keeper = threading.Thread(target=self._keep, name=f"{self.name}-keeper", daemon=True)
         keeper.start()
+        side_tasks = [] if self.once else start_side_tasks(self._stopping, name=self.name)
         for n in range(self.concurrency if self.concurrency > 1 else 0):
             worker = threading.Thread(target=self._work, name=f"{self.name}-{n}", daemon=True)
             worker.start()
@@ -143,6 +145,8 @@ class Runner:
             self._shutdown()
             self._stopping.set()
             keeper.join(timeout=5)
+            for thread in side_tasks:
+                thread.join(timeout=5)
             self._restore_signals(previous)
             try:
                 agent_stopped(name=self.name, processed=self.stats.finished)
