@@ -5,7 +5,7 @@ import re
 from decimal import Decimal
 
 FIGURE = re.compile(r'data-figure="([^"]+)" data-value="([^"]*)" href="([^"]+)"')
-AMOUNT = re.compile(r"-?[\d,]+\.\d{2}")
+AMOUNT = re.compile(r"([-+]?)¥?([\d,]+\.\d{2})")  # ¥1,500.50, -¥126.00, +¥3.00
 
 # How a ledger list's totals (credits, debits, net) give the figure that links to it.
 LEDGER_FIGURES = {
@@ -31,5 +31,7 @@ def ledger_figure(name: str, credit: Decimal, debit: Decimal, net: Decimal) -> D
 
 def parse_totals(text: str) -> tuple[Decimal, Decimal, Decimal]:
     """(credits, debits, net) from the ledger list's totals line."""
-    credit, debit, net = (Decimal(a.replace(",", "")) for a in AMOUNT.findall(text)[-3:])
+    credit, debit, net = (
+        Decimal(sign + digits.replace(",", "")) for sign, digits in AMOUNT.findall(text)[-3:]
+    )
     return credit, debit, net
