@@ -237,3 +237,95 @@ class TopUpRequest(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} ¥{self.amount}"
+
+
+class RechargeBatch(models.Model):
+    """A file of recharges (批量充值) from upload to result: its rows as checked at preview,
+    who uploaded, confirmed, approved or rejected it, and what applying it wrote.
+
+    Changed only by ``wallet.batch`` services, along ``TRANSITIONS``. Each row's ledger entry
+    has the key ``batch:<file hash>:<row>``, so the same file applies once however many
+    batches hold it.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+
+    # The one map of allowed status changes (wallet.batch._move applies it).
+    TRANSITIONS = {
+        Status.PREVIEWED: (Status.AWAITING_APPROVAL, Status.APPLIED, Status.REJECTED),
+        Status.AWAITING_APPROVAL: (Status.APPROVED, Status.REJECTED),
+        Status.APPROVED: (Status.APPLIED, Status.REJECTED),
+        Status.APPLIED: (),
+        Status.REJECTED: (),
+    }
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_hash = models.CharField(_("file hash (SHA-256)"), max_length=64, db_index=True)
+    encoding = models.CharField(_("encoding"), max_length=16, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PREVIEWED
+    )
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    total = models.DecimalField(_("total"), default=0, **MONEY)
+    # One object per row: what was read, the customer found, the balances at preview, and the
+    # errors as codes with parameters (shown in the reader's language).
+    rows = models.JSONField(_("rows"), default=list, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, db_index=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rejected by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    # What applying wrote (entries, replays, first and last entry id) or why it failed.
+    result = models.JSONField(_("result"), default=dict, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("batch recharge")
+        verbose_name_plural = _("batch recharges")
+        ordering = ["-created_at", "-id"]
+        permissions = [("approve_rechargebatch", _("Can approve large batch recharges"))]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__gte=0), name="wallet_batch_total_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name}"

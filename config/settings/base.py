@@ -346,6 +346,14 @@ WALLET_TOPUP_METHODS = [
     ("wechat", _("WeChat Pay")),
 ]
 WALLET_TOPUP_PROOF_MAX_BYTES = env.int("WALLET_TOPUP_PROOF_MAX_BYTES", default=5 * 1024 * 1024)
+# Batch recharge from a file (批量充值, wallet/batch.py): the largest file and the most rows one
+# batch may hold (it is applied in one transaction), and the total above which a second staff
+# member with wallet.approve_rechargebatch (the 管理员 role) must approve it.
+WALLET_BATCH_MAX_BYTES = env.int("WALLET_BATCH_MAX_BYTES", default=2 * 1024 * 1024)
+WALLET_BATCH_MAX_ROWS = env.int("WALLET_BATCH_MAX_ROWS", default=5000)
+WALLET_BATCH_APPROVAL_THRESHOLD = Decimal(
+    env.str("WALLET_BATCH_APPROVAL_THRESHOLD", default="50000.00")
+)
 
 # ---------------------------------------------------------------------------------------------
 # Admin theme (jazzmin)
