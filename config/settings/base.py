@@ -411,6 +411,7 @@ JAZZMIN_SETTINGS = {
         "wallet": "fas fa-wallet",
         "wallet.account": "fas fa-piggy-bank",
         "wallet.entry": "fas fa-receipt",
+        "wallet.rechargebatch": "fas fa-file-invoice-dollar",
         "orders": "fas fa-shopping-cart",
         "orders.order": "fas fa-file-invoice",
         "orders.service": "fas fa-concierge-bell",
