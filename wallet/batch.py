@@ -149,9 +149,9 @@ class BatchError(WalletError):
 class BatchAlreadyUploaded(BatchError):
     """The same file is already a batch that is applied or on its way to be."""
 
-    def __init__(self, message, *, batch: RechargeBatch, **params):
-        self.batch = batch
-        super().__init__(message, **params)
+    def __init__(self, message, *, existing: RechargeBatch, **params):
+        self.batch = existing
+        super().__init__(message, batch=existing.pk, **params)
 
 
 class BatchApplyFailed(BatchError):
@@ -424,7 +424,7 @@ def batch_preview(
     if earlier is not None:
         raise BatchAlreadyUploaded(
             ALREADY_UPLOADED,
-            batch=earlier,
+            existing=earlier,
             time=timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M"),
             status=earlier.get_status_display(),
         )

@@ -39,6 +39,7 @@ from wallet.batch_files import (
     batch_template_csv,
     batch_template_xlsx,
 )
+from wallet.exceptions import WalletError
 from wallet.models import Entry, RechargeBatch
 
 # The preview page lists at most this many rows and errors (every row was checked).
@@ -209,7 +210,7 @@ class RechargeBatchAdmin(admin.ModelAdmin):
             except BatchAlreadyUploaded as exc:
                 self.message_user(request, exc.message, messages.WARNING)
                 return self._back(exc.batch.pk)
-            except BatchError as exc:
+            except WalletError as exc:  # the file (BatchFileError) or the uploader (BatchError)
                 form.add_error("file", exc.message)
             else:
                 summary = PREVIEWED % {
