@@ -46,6 +46,7 @@ from wallet.batch_files import (
     METHOD,
     REFERENCE,
     batch_file_read,
+    join_names,
 )
 from wallet.exceptions import (
     AMOUNT_NOT_A_NUMBER,
@@ -177,7 +178,7 @@ def method_names() -> dict[str, str]:
 
 
 def _method_choices() -> str:
-    return "、".join(str(label) for _code, label in Entry.PaymentMethod.choices)
+    return join_names(label for _code, label in Entry.PaymentMethod.choices)
 
 
 def _customers_named(terms: set[str], user: AbstractBaseUser) -> dict[str, list[Customer]]:
@@ -295,11 +296,9 @@ def _check_rows(parsed_rows, *, file_hash: str, user: AbstractBaseUser) -> list[
                 row[AMOUNT] = str(amount)
         method = methods.get(_fold(cells[METHOD]))
         if not cells[METHOD]:
-            errors.append([METHOD, "method_required", {"choices": _method_choices()}])
+            errors.append([METHOD, "method_required", {}])
         elif method is None:
-            errors.append(
-                [METHOD, "method_unknown", {"value": cells[METHOD], "choices": _method_choices()}]
-            )
+            errors.append([METHOD, "method_unknown", {"value": cells[METHOD]}])
         else:
             row[METHOD] = method
         reference = payment_reference_normalize(cells[REFERENCE])
@@ -385,7 +384,8 @@ def row_messages(row: dict) -> list[tuple[str, str]]:
     shown = []
     labels = dict(Entry.PaymentMethod.choices)
     for column, code, params in row.get("errors", []):
-        params = dict(params)
+        # The list of methods is written in the reader's language, not the uploader's.
+        params = {**params, "choices": _method_choices()}
         if "method" in params:
             params["method"] = str(labels.get(params["method"], params["method"]))
         message = str(ROW_ERRORS.get(code, code))

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from wallet.exceptions import WalletError
@@ -126,9 +127,14 @@ def _header_key(text: str) -> str:
     return "".join(c for c in text if not c.isspace() and c not in "_-")
 
 
+def join_names(names) -> str:
+    """A list for a message: 甲、乙 in Chinese, "a, b" otherwise."""
+    return ("、" if (get_language() or "").startswith("zh") else ", ").join(str(n) for n in names)
+
+
 def expected_columns() -> str:
     """The template's header names in the current language, for messages."""
-    return "、".join(str(COLUMN_TITLES[c]) for c in COLUMNS)
+    return join_names(COLUMN_TITLES[c] for c in COLUMNS)
 
 
 def _columns(header: list[str]) -> dict[int, str]:
@@ -145,18 +151,18 @@ def _columns(header: list[str]) -> dict[int, str]:
             found[index] = column
     if unknown:
         raise BatchFileError(
-            FILE_UNKNOWN_COLUMNS, columns="、".join(unknown), expected=expected_columns()
+            FILE_UNKNOWN_COLUMNS, columns=join_names(unknown), expected=expected_columns()
         )
     for column in COLUMNS:
         names = [header[i].strip() for i, c in found.items() if c == column]
         if len(names) > 1:
             raise BatchFileError(
-                FILE_DUPLICATE_COLUMN, column=COLUMN_TITLES[column], names="、".join(names)
+                FILE_DUPLICATE_COLUMN, column=COLUMN_TITLES[column], names=join_names(names)
             )
     missing = [str(COLUMN_TITLES[c]) for c in REQUIRED_COLUMNS if c not in found.values()]
     if missing:
         raise BatchFileError(
-            FILE_MISSING_COLUMNS, columns="、".join(missing), expected=expected_columns()
+            FILE_MISSING_COLUMNS, columns=join_names(missing), expected=expected_columns()
         )
     return found
 

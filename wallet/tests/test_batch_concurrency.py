@@ -39,7 +39,9 @@ def _confirm_together(batch_ids: list[int], actor) -> list:
 
 def _file(customers) -> bytes:
     lines = ["customer,amount,payment reference,method,memo"]
-    lines += [f"{c.user.username},{i + 1}.50,REF{i},bank_transfer," for i, c in enumerate(customers)]
+    lines += [
+        f"{c.user.username},{i + 1}.50,REF{i},bank_transfer," for i, c in enumerate(customers)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
