@@ -252,14 +252,23 @@ class RechargeBatch(models.Model):
         PREVIEWED = "previewed", _("Previewed")
         AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
         APPROVED = "approved", _("Approved")
+        QUEUED = "queued", _("Being applied")
         APPLIED = "applied", _("Applied")
         REJECTED = "rejected", _("Rejected")
 
     # The one map of allowed status changes (wallet.batch._move applies it).
+    # A large batch is QUEUED and applied by the agent process (wallet.batch.batch_apply_next);
+    # if a row is refused there it goes back to where it was, with the reason in ``result``.
     TRANSITIONS = {
-        Status.PREVIEWED: (Status.AWAITING_APPROVAL, Status.APPLIED, Status.REJECTED),
+        Status.PREVIEWED: (
+            Status.AWAITING_APPROVAL,
+            Status.QUEUED,
+            Status.APPLIED,
+            Status.REJECTED,
+        ),
         Status.AWAITING_APPROVAL: (Status.APPROVED, Status.REJECTED),
-        Status.APPROVED: (Status.APPLIED, Status.REJECTED),
+        Status.APPROVED: (Status.QUEUED, Status.APPLIED, Status.REJECTED),
+        Status.QUEUED: (Status.APPLIED, Status.PREVIEWED, Status.APPROVED),
         Status.APPLIED: (),
         Status.REJECTED: (),
     }

@@ -354,6 +354,10 @@ WALLET_BATCH_MAX_ROWS = env.int("WALLET_BATCH_MAX_ROWS", default=5000)
 WALLET_BATCH_APPROVAL_THRESHOLD = Decimal(
     env.str("WALLET_BATCH_APPROVAL_THRESHOLD", default="50000.00")
 )
+# Up to this many rows a confirmed batch is applied in the web request; a larger one is queued
+# and applied by the agent process (AGENT_SIDE_TASKS), which looks every POLL seconds.
+WALLET_BATCH_SYNC_ROWS = env.int("WALLET_BATCH_SYNC_ROWS", default=200)
+WALLET_BATCH_POLL_SECONDS = env.float("WALLET_BATCH_POLL_SECONDS", default=2.0)
 
 # ---------------------------------------------------------------------------------------------
 # Admin theme (jazzmin)
@@ -566,6 +570,6 @@ AGENT_RETRY_DELAY = env.int("AGENT_RETRY_DELAY", default=10)
 AGENT_ACCEPTED_POLL_SECONDS = env.int("AGENT_ACCEPTED_POLL_SECONDS", default=60)
 AGENT_SHUTDOWN_GRACE = env.int("AGENT_SHUTDOWN_GRACE", default=60)
 # Duties that run on their own threads inside every agent process (orders/agent/side_tasks.py).
-AGENT_SIDE_TASKS: list[str] = []
+AGENT_SIDE_TASKS: list[str] = ["wallet.batch.batch_apply_side_task"]
 # /healthz fails for the agents only when none is alive AND an order has waited this long.
 AGENT_STALL_SECONDS = env.int("AGENT_STALL_SECONDS", default=60)

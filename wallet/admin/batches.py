@@ -29,7 +29,6 @@ from wallet.batch import (
     batch_needs_approval,
     batch_preview,
     batch_reject,
-    row_messages,
 )
 from wallet.batch_files import (
     COLUMN_TITLES,
@@ -39,6 +38,7 @@ from wallet.batch_files import (
     batch_template_csv,
     batch_template_xlsx,
 )
+from wallet.batch_rows import row_messages
 from wallet.exceptions import WalletError
 from wallet.models import Entry, RechargeBatch
 
@@ -56,6 +56,10 @@ APPLIED = _("Batch #%(id)s applied: %(created)s recharges written, total %(total
 APPLIED_WITH_REPLAYS = _(
     "Batch #%(id)s applied: %(created)s recharges written; %(replayed)s rows were already "
     "recorded and were not written again."
+)
+QUEUED = _(
+    "Batch #%(id)s (%(rows)s rows, total %(total)s) is being applied in the background; "
+    "this page shows the result when it is done."
 )
 APPROVED = _("Batch #%(id)s approved by %(user)s.")
 REJECTED = _("Batch #%(id)s rejected.")
@@ -349,6 +353,11 @@ class RechargeBatchAdmin(admin.ModelAdmin):
     def _report(self, request, batch: RechargeBatch) -> None:
         """The message and the log line of a confirm, approval or apply that went through."""
         total = format_yuan(batch.total)
+        if batch.status == RechargeBatch.Status.QUEUED:
+            message = QUEUED % {"id": batch.pk, "rows": batch.row_count, "total": total}
+            self.log_change(request, batch, str(message))
+            self.message_user(request, message, messages.INFO)
+            return
         if batch.status == RechargeBatch.Status.AWAITING_APPROVAL:
             message = SENT_FOR_APPROVAL % {
                 "id": batch.pk,

@@ -15,7 +15,6 @@ from wallet.batch import (
     ALREADY_UPLOADED,
     APPROVE_NOT_ALLOWED,
     OWN_BATCH,
-    ROW_ERRORS,
     BatchAlreadyUploaded,
     BatchApplyFailed,
     BatchError,
@@ -23,8 +22,6 @@ from wallet.batch import (
     batch_confirm,
     batch_preview,
     batch_reject,
-    row_key,
-    row_messages,
 )
 from wallet.batch_files import (
     FILE_BROKEN,
@@ -39,6 +36,7 @@ from wallet.batch_files import (
     FILE_UNKNOWN_COLUMNS,
     BatchFileError,
 )
+from wallet.batch_rows import ROW_ERRORS, row_key, row_messages
 from wallet.models import Entry, RechargeBatch
 from wallet.selectors import balance_of
 from wallet.services import wallet_recharge
@@ -509,3 +507,41 @@ def test_finance_sees_the_menu_entry_and_the_ledger_button(client, finance):
     assert reverse("admin:wallet_rechargebatch_changelist") in index
     ledger = client.get(reverse("admin:wallet_entry_changelist")).content.decode()
     assert 'id="ledger-batch-recharge"' in ledger
+
+
+# -- large batches: applied by the agent's side task -----------------------------------------
+
+
+@override_settings(WALLET_BATCH_SYNC_ROWS=2)
+def test_a_large_batch_is_queued_and_applied_by_the_agent(finance, alice, bob):
+    from wallet.batch import batch_apply_next
+
+    batch = preview(csv_bytes("alice,1,,cash,", "bob,2,,cash,", "alice,3,,cash,x"), finance)
+    batch = batch_confirm(batch_id=batch.pk, actor=finance)
+    assert batch.status == RechargeBatch.Status.QUEUED
+    nothing_written()
+    applied = batch_apply_next()
+    assert applied.pk == batch.pk and applied.status == RechargeBatch.Status.APPLIED
+    assert applied.result["created"] == 3 and Entry.objects.count() == 3
+    assert Entry.objects.filter(created_by=finance).count() == 3
+    assert batch_apply_next() is None
+
+
+@override_settings(WALLET_BATCH_SYNC_ROWS=1)
+def test_a_queued_batch_with_a_refused_row_goes_back_and_writes_nothing(finance, alice, bob):
+    from wallet.batch import batch_apply_next
+
+    batch = preview(csv_bytes("alice,1,,cash,", "bob,2,LATE,cash,"), finance)
+    batch_confirm(batch_id=batch.pk, actor=finance)
+    wallet_recharge(
+        customer_id=alice.pk,
+        amount="1",
+        created_by=None,
+        idempotency_key="by-hand",
+        payment_method="cash",
+        payment_reference="LATE",
+    )
+    batch_apply_next()
+    batch.refresh_from_db()
+    assert batch.status == RechargeBatch.Status.PREVIEWED and "LATE" in batch.result["error"]
+    assert Entry.objects.count() == 1
