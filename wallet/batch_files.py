@@ -91,6 +91,7 @@ FILE_UNKNOWN_COLUMNS = _(
     "see the template)."
 )
 FILE_DUPLICATE_COLUMN = _("Two columns mean %(column)s: %(names)s. Keep one.")
+NOT_TEXT = _("it is neither a spreadsheet nor text; save it as CSV UTF-8 or XLSX.")
 CELL_FORMULA = _("Formulas are not accepted: paste the value instead (%(formula)s).")
 CELL_NUMBER_REFERENCE = _(
     "Excel stored this reference as a number and may have changed its digits (%(value)s): "
@@ -298,6 +299,8 @@ def batch_file_read(*, data: bytes, encoding: str = "auto") -> ParsedFile:
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise BatchFileError(FILE_BROKEN, reason="zip")
         parsed = _read_xlsx(data)
+    elif b"\x00" in data[:4096]:  # a picture, a PDF, UTF-16 "Unicode text": not a CSV we read
+        raise BatchFileError(FILE_BROKEN, reason=NOT_TEXT)
     else:
         parsed = _read_csv(data, encoding)
     if not parsed.rows:

@@ -25,6 +25,7 @@ from wallet.batch import (
 )
 from wallet.batch_files import (
     FILE_BROKEN,
+    FILE_DUPLICATE_COLUMN,
     FILE_EMPTY,
     FILE_MISSING_COLUMNS,
     FILE_NO_ROWS,
@@ -212,11 +213,27 @@ def test_unknown_includes_customers_the_uploader_may_not_see(roles, alice):
         (b"customer,amount\nalice,1\n", "auto", FILE_MISSING_COLUMNS),
         (b"customer,amount,method,colour\nalice,1,cash,red\n", "auto", FILE_UNKNOWN_COLUMNS),
         ("客户,金额,方式\n爱丽丝,1,现金\n".encode("gbk"), "auto", FILE_NOT_UTF8_LOOKS_GBK),
-        (b"\xff\xfe\x00garbage", "gbk", FILE_NOT_GBK),
+        (b"\x80\x80 garbage", "gbk", FILE_NOT_GBK),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "auto", FILE_OLD_XLS),
         (b"PK\x03\x04 not really a zip", "auto", FILE_BROKEN),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "auto", FILE_BROKEN),
+        ("customer,amount,method\nalice,1,cash\n".encode("utf-16"), "auto", FILE_BROKEN),
+        (b"customer,amount,method,amount\nalice,1,cash,2\n", "auto", FILE_DUPLICATE_COLUMN),
     ],
-    ids=["empty", "blank", "no-rows", "missing", "unknown", "gbk", "not-gbk", "xls", "broken-zip"],
+    ids=[
+        "empty",
+        "blank",
+        "no-rows",
+        "missing",
+        "unknown",
+        "gbk",
+        "not-gbk",
+        "xls",
+        "broken-zip",
+        "png",
+        "utf16",
+        "doubled-column",
+    ],
 )
 def test_bad_files_are_refused_and_nothing_is_recorded(finance, alice, data, encoding, message):
     with pytest.raises(BatchFileError) as caught:
@@ -545,3 +562,18 @@ def test_a_queued_batch_with_a_refused_row_goes_back_and_writes_nothing(finance,
     batch.refresh_from_db()
     assert batch.status == RechargeBatch.Status.PREVIEWED and "LATE" in batch.result["error"]
     assert Entry.objects.count() == 1
+
+
+def test_state_changes_need_the_csrf_token(finance, alice):
+    from django.test import Client
+
+    batch = preview(csv_bytes("alice,1,,cash,"), finance)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(finance)
+    url = reverse("admin:wallet_rechargebatch_confirm", args=[batch.pk])
+    assert client.post(url).status_code == 403
+    upload = io.BytesIO(csv_bytes("alice,2,,cash,"))
+    upload.name = "x.csv"
+    assert client.post(reverse(UPLOAD), {"file": upload}).status_code == 403
+    nothing_written()
+    assert RechargeBatch.objects.count() == 1

@@ -106,3 +106,6 @@ def test_batch_screens(browser, live_server, roles, tmp_path, language, size):
     page.locator("#batch-confirm").click()
     expect(page.locator("#batch-result")).to_be_visible()
     screenshot(page, f"{name}-4-result")
+    page.locator(".breadcrumb a").nth(1).click()
+    expect(page.locator("#batch-upload-link")).to_be_visible()
+    screenshot(page, f"{name}-5-list")
