@@ -102,6 +102,9 @@ def test_batch_screens(browser, live_server, roles, tmp_path, language, size):
     page.set_input_files("#id_file", _write(tmp_path, "good.csv", good))
     page.locator("#batch-preview-button").click()
     expect(page.locator("#batch-confirm")).to_be_visible()
+    # The balances are on screen whatever the width (beside the customer on a phone).
+    shown = ".batch-balance-phone" if size == "phone" else ".batch-after"
+    expect(page.locator(shown).first).to_contain_text("¥1,000.00")
     screenshot(page, f"{name}-3-preview")
     page.locator("#batch-confirm").click()
     expect(page.locator("#batch-result")).to_be_visible()
