@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.money import format_yuan
+from customers.selectors import customer_sees_all
 from wallet import permissions
 from wallet.batch import (
     APPROVE,
@@ -128,6 +129,14 @@ class RechargeBatchAdmin(admin.ModelAdmin):
                 or user.has_perm("wallet.view_rechargebatch")
             )
         )
+
+    def get_queryset(self, request):
+        """Everyone's batches for those who see every customer or approve; else their own."""
+        batches = super().get_queryset(request)
+        user = request.user
+        if customer_sees_all(user) or user.has_perm(APPROVE):
+            return batches
+        return batches.filter(uploaded_by=user)
 
     def has_module_permission(self, request):
         """Finance and administrators see the batches in the menu."""
@@ -242,11 +251,11 @@ class RechargeBatchAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The batch: summary, errors by row and column, rows with balances, and the buttons."""
-        batch = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        batch = self.get_object(request, unquote(object_id))  # scoped by get_queryset
         if batch is None:
             raise Http404
-        if not self.has_view_permission(request, batch):
-            raise PermissionDenied
         user = request.user
         status = RechargeBatch.Status
         entries = batch.result.get("entries", {}) if isinstance(batch.result, dict) else {}
@@ -316,11 +325,11 @@ class RechargeBatchAdmin(admin.ModelAdmin):
 
     def step_view(self, request, object_id, step: str):
         """One POSTed button: confirm, approve, apply (again) or reject; then the batch page."""
-        batch = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        batch = self.get_object(request, unquote(object_id))  # scoped by get_queryset
         if batch is None:
             raise Http404
-        if not self.has_view_permission(request, batch):
-            raise PermissionDenied
         try:
             if step == "reject":
                 reason = request.POST.get("reason", "")

@@ -577,3 +577,23 @@ def test_state_changes_need_the_csrf_token(finance, alice):
     assert client.post(reverse(UPLOAD), {"file": upload}).status_code == 403
     nothing_written()
     assert RechargeBatch.objects.count() == 1
+
+
+def test_a_recharger_who_sees_only_their_customers_sees_only_their_batches(client, roles, finance):
+    from django.contrib.auth.models import Permission
+
+    mine = make_customer(username="mine", mobile="13900000009")
+    manager = StaffFactory(username="am3", role="客户经理")
+    manager.user_permissions.add(Permission.objects.get(codename="recharge_account"))
+    mine.account_manager = manager
+    mine.save()
+    theirs = preview(csv_bytes("mine,1,,cash,"), finance)
+    own = preview(csv_bytes("mine,2,,cash,"), manager)
+    client.force_login(manager)
+    page = reverse("admin:wallet_rechargebatch_change", args=[theirs.pk])
+    assert client.get(page).status_code == 404  # not found for them
+    assert _step(client, theirs, "confirm").status_code == 404
+    assert (
+        client.get(reverse("admin:wallet_rechargebatch_change", args=[own.pk])).status_code == 200
+    )
+    nothing_written()
