@@ -219,7 +219,7 @@ def part_import(o, env, limit) -> list[str]:
             ours["rows_per_s"],
             raw["method=executemany"],
             "≥ 0.2 and ≥ 10,000/s",
-        )
+        ),
     ]
 
 
@@ -318,9 +318,10 @@ def project_place(seconds: float, reps: int) -> dict:
     from bench.mysql_database import ensure_database
 
     ensure_database(PRIVATE_DB)
-    from bench import orders_place  # django.setup() with the bench's settings
     from django.core.management import call_command
     from django.db import connections
+
+    from bench import orders_place  # django.setup() with the bench's settings
 
     call_command("migrate", verbosity=0)
     customers = orders_place.bench_customers(4)
@@ -378,9 +379,10 @@ def project_import(rows: int) -> dict:
     from bench.mysql_database import ensure_database
 
     ensure_database(PRIVATE_DB)
-    from bench import import_customers as imp
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+
+    from bench import import_customers as imp
 
     call_command("migrate", verbosity=0)
     imp.cleanup()
