@@ -19,7 +19,9 @@ Parts (``--only``, comma-separated; each runs the raw limit and then the project
   zero latency, timed from the first claim to the last finish).
 - ``import``: ``bulk_insert.py`` executemany beside the admin's import
   (``bench/import_customers.py``: ``CustomerResource`` on a 100,000-row file).
-- ``http``: ``bench/http.py`` (gunicorn, production settings, 2 sync workers, 4 clients).
+- ``http``: ``bench/portal_http.py`` (gunicorn, production settings, 2 sync workers, 4
+  clients; not ``bench/http.py``: that name would shadow the standard library's ``http`` for
+  every script run from ``bench/``).
 - ``admin``: ``bench/orders_admin_list.py`` on ``--admin-database-url`` (a seeded
   1,000,000-order database; not the private server, whose data is thrown away).
 
@@ -225,9 +227,9 @@ def part_import(o, env, limit) -> list[str]:
 
 def part_http(o, env, limit) -> list[str]:
     args = ["--seconds", str(3 if o.quick else o.http_seconds)]
-    print(f"$ bench/http.py {' '.join(args)}", flush=True)
+    print(f"$ bench/portal_http.py {' '.join(args)}", flush=True)
     child = subprocess.run(  # noqa: S603
-        [sys.executable, str(ROOT / "bench" / "http.py"), *args],
+        [sys.executable, str(ROOT / "bench" / "portal_http.py"), *args],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
@@ -237,7 +239,7 @@ def part_http(o, env, limit) -> list[str]:
     print("\n".join("  " + line for line in child.stdout.splitlines() if line[:7] != "RESULT "))
     if child.returncode:
         print(child.stderr[-3000:])
-        raise SystemExit(f"bench/http.py failed (exit {child.returncode})")
+        raise SystemExit(f"bench/portal_http.py failed (exit {child.returncode})")
     result = next(
         json.loads(line[7:]) for line in child.stdout.splitlines() if line.startswith("RESULT ")
     )
