@@ -5,8 +5,9 @@
 
 (``bench/limits.py --only http`` runs it on the private MariaDB and Redis.)
 
-Migrates the database, collects the static files into a temporary STATIC_ROOT, creates one
-customer per client (a password, a large balance) and a service, then serves the project with
+Migrates the database, collects the static files into a temporary STATIC_ROOT, takes
+``bench/orders_place.py``'s customers (one per client, funded, given a password) and service,
+then serves the project with
 gunicorn on a free loopback port: ``config.settings.production`` with a generated
 DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS=127.0.0.1 and the SSL redirect off (plain HTTP on
 loopback; the session and CSRF cookies are Secure, so the clients keep them by hand, as
@@ -49,7 +50,6 @@ from deploy.local.hammer import HIDDEN, Browser  # noqa: E402
 
 HOST = "127.0.0.1"
 PASSWORD = "bench-http-pw-1"
-USERNAME = "bench_http{}"
 CONFIRM_FIELDS = {"service", "target", "quantity", "idempotency_key", "shown_amount"}
 PAGES = ("static file", "login page GET", "portal dashboard", "order placed")
 
@@ -76,7 +76,8 @@ def server_env(static_root: str) -> dict[str, str]:
 
 
 def setup(clients: int) -> dict:
-    """Migrate, collect the static files, and make the clients' customers and a service."""
+    """Migrate, collect the static files; ``bench/orders_place.py``'s customers (one per
+    client, funded, here with a password to log in with) and service."""
     import django
 
     django.setup()
@@ -84,50 +85,29 @@ def setup(clients: int) -> dict:
     from django.db import connections
     from django.templatetags.static import static
 
-    from customers.models import Customer, Level
-    from customers.services import customer_create
-    from orders.models import PriceTier, Service
-    from wallet.services import wallet_recharge
-
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    level, _ = Level.objects.get_or_create(name="压测 100%", defaults={"discount_percent": 100})
-    service, created = Service.objects.get_or_create(
-        name="压测·HTTP", defaults={"min_quantity": 1, "backend": "simulated"}
-    )
-    if created:
-        PriceTier.objects.create(service=service, quantity=1, price="0.01")
-    for i in range(clients):
-        username = USERNAME.format(i)
-        customer = Customer.objects.filter(user__username=username).first()
-        if customer is None:
-            customer = customer_create(
-                username=username,
-                name=f"压测HTTP{i}",
-                mobile=f"+86136{80000000 + i:08d}",
-                level=level,
-                account_manager=None,
-                password=PASSWORD,
-            )
-        wallet_recharge(
-            customer_id=customer.pk,
-            amount="100000.00",
-            created_by=None,
-            idempotency_key=f"bench-http:{uuid.uuid4().hex}",
-        )
-    static_url = static("portal/login.js")
+    from bench.orders_place import bench_customers, bench_service
+
+    usernames = []
+    for customer in bench_customers(clients):
+        customer.user.set_password(PASSWORD)
+        customer.user.save(update_fields=["password"])
+        usernames.append(customer.user.username)
+    seed = {"service": str(bench_service().pk), "static": static("portal/login.js")}
     connections.close_all()
-    return {"service": str(service.pk), "static": static_url}
+    return {**seed, "usernames": usernames}
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - read on failure, closed with the process
     server = subprocess.Popen(  # noqa: S603 - our own command
         [gunicorn, "config.wsgi", "--bind", f"{HOST}:{port}", "--workers", str(workers)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -137,7 +117,8 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
                 return server
         except OSError:
             if server.poll() is not None:
-                raise SystemExit(server.stderr.read().decode()[-3000:]) from None
+                log.seek(0)
+                raise SystemExit(log.read().decode()[-3000:]) from None
             time.sleep(0.2)
     raise SystemExit("gunicorn did not start")
 
@@ -149,9 +130,8 @@ def client(index, a, ready, start_at):
     browser = Browser(stats, [], threading.Lock(), ports=(a["port"],))
     page, seed = a["page"], a["seed"]
     if page in ("portal dashboard", "order placed"):
-        browser.login(
-            "/portal/login/", {"identifier": USERNAME.format(index), "password": PASSWORD}
-        )
+        login = {"identifier": seed["usernames"][index], "password": PASSWORD}
+        browser.login("/portal/login/", login)
 
     def once() -> bool:
         if page == "static file":
