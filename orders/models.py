@@ -165,6 +165,12 @@ class Order(models.Model):
             ),
             models.Index(fields=["service", "-created_at"], name="order_service_created"),
             models.Index(fields=["amount", "-created_at"], name="order_amount_created"),
+            # The admin list's status + service + date range (+ amount) filters: the capped
+            # count reads this index alone (amount checked in it), at any table size.
+            models.Index(
+                fields=["status", "service", "-created_at", "amount"],
+                name="order_status_service_created",
+            ),
             # The agent's queue: due pending orders and expired leases.
             models.Index(fields=["status", "lease_expires_at"], name="order_queue"),
             # The dashboard: orders finished per day and status (covering, customer for scoping).

@@ -335,14 +335,17 @@ def run_in_django(command: str, env: dict[str, str]) -> dict:
 
 
 class Browser:
-    def __init__(self, stats: Counter, errors: list, lock: threading.Lock):
+    def __init__(
+        self, stats: Counter, errors: list, lock: threading.Lock, ports: tuple = NODE_PORTS
+    ):
         self.cookies: dict[str, str] = {}
         self.stats, self.errors, self.lock = stats, errors, lock
-        self.turn = random.randrange(len(NODE_PORTS))
+        self.ports = ports
+        self.turn = random.randrange(len(ports))
 
     def request(self, method: str, path: str, data: dict | None = None):
-        self.turn = (self.turn + 1) % len(NODE_PORTS)  # every request on the other node
-        port = NODE_PORTS[self.turn]
+        self.turn = (self.turn + 1) % len(self.ports)  # every request on the other node
+        port = self.ports[self.turn]
         headers = {"Host": f"{HOST}:{port}"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())

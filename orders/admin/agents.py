@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from orders.agent.health import agents_alive_cached
 from orders.agent.wakeup import orders_run_now
 from orders.models import Agent, Order
 from orders.selectors import agents_alive
@@ -62,7 +63,7 @@ class AgentActionsMixin:
 
     def changelist_view(self, request, extra_context=None):
         """Warn on the order list when no agent is alive to fulfil the orders."""
-        if request.method == "GET" and not agents_alive().exists():
+        if request.method == "GET" and not agents_alive_cached():
             self.message_user(request, NO_AGENT_ALIVE, messages.WARNING)
         return super().changelist_view(request, extra_context)
 
@@ -134,7 +135,7 @@ class AgentAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         """Say plainly at the top of the page when no agent is alive."""
-        if request.method == "GET" and not agents_alive().exists():
+        if request.method == "GET" and not agents_alive_cached():
             self.message_user(request, NO_AGENT_ALIVE, messages.WARNING)
         return super().changelist_view(request, extra_context)
 

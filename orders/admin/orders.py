@@ -4,7 +4,6 @@ Services and their price tiers are in ``services.py`` (registered on import belo
 """
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -14,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import CappedCountPaginator
+from core.admin import CappedCountPaginator, FastRowsAdminMixin, FastRowsChangeList
 from core.exceptions import DomainError
 from core.filters import DateRangeFilter, DecimalRangeFilter
 from core.money import format_yuan
@@ -58,7 +57,7 @@ def status_badge(order: Order) -> str:
     return format_html('<span class="badge bg-{}">{}</span>', colour, order.get_status_display())
 
 
-class OrderChangeList(ChangeList):
+class OrderChangeList(FastRowsChangeList):
     """Fetch a page as ids first, then its rows by primary key (a "deferred join").
 
     The id query is answered from an index (every order index ends in the primary key), so
@@ -111,7 +110,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderActionsMixin, AgentActionsMixin, admin.ModelAdmin):
+class OrderAdmin(OrderActionsMixin, AgentActionsMixin, FastRowsAdminMixin, admin.ModelAdmin):
     """The order list: index-friendly search, filters in any combination, scoped by role."""
 
     list_display = [

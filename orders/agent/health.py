@@ -8,12 +8,32 @@ deployment that runs its agents from cron is not reported down between runs.
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from orders.models import Order
 from orders.selectors import agents_alive
 
 NO_AGENT = "error: no agent alive, {count} order(s) waiting over {seconds} s"
+# The admin lists' "no agent is running" warning: a live agent is remembered this long (it may
+# have died since, but a heartbeat is only "missed" after AGENT_HEARTBEAT_TIMEOUT, 30 s, anyway);
+# "none alive" is never remembered, so the warning goes as soon as an agent starts.
+ALIVE_CACHE_KEY = "orders:agents-alive"
+ALIVE_CACHE_SECONDS = 5
+
+
+def agents_alive_cached() -> bool:
+    """Whether any agent is alive; while one is, the database is asked every few seconds only.
+
+    For warnings shown on every list page (a query per page otherwise); decisions that
+    must be current (``GET /healthz``) ask ``agents_alive()`` themselves.
+    """
+    if cache.get(ALIVE_CACHE_KEY):
+        return True
+    alive = agents_alive().exists()
+    if alive:
+        cache.set(ALIVE_CACHE_KEY, True, ALIVE_CACHE_SECONDS)
+    return alive
 
 
 def check_agents() -> dict[str, str]:
