@@ -46,6 +46,7 @@ from wallet.exceptions import (
 )
 from wallet.models import Account, Entry, TopUpRequest
 from wallet.money import parse_amount
+from wallet.selectors import topups_pending_changed
 from wallet.signals import balance_changed
 
 PRIMARY = "default"  # money always reads and writes the primary, never a replica
@@ -403,6 +404,7 @@ def topup_request_submit(
             if proof is not None:
                 request.proof.save(proof.name, proof, save=False)
             request.save(using=PRIMARY)
+            topups_pending_changed()
     except IntegrityError as exc:  # two submits of one reference at the same moment
         if request.proof:
             request.proof.delete(save=False)
@@ -431,6 +433,7 @@ def _decide(request: TopUpRequest, *, status: str, actor, reason: str, entry=Non
     )
     if not changed:
         raise TopUpError(TOPUP_NOT_PENDING, status=TopUpRequest.Status(request.status).label)
+    topups_pending_changed()
     request.refresh_from_db(using=PRIMARY)
 
 
