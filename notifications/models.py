@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 
@@ -70,9 +71,9 @@ class Delivery(models.Model):
     """The delivery of one event: pending until a 2xx answer, failed when retries run out."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        DELIVERED = "delivered", _("Delivered")
-        FAILED = "failed", _("Failed")
+        PENDING = "pending", pgettext_lazy("webhook delivery", "Pending")
+        DELIVERED = "delivered", pgettext_lazy("webhook delivery", "Delivered")
+        FAILED = "failed", pgettext_lazy("webhook delivery", "Failed")
 
     event = models.OneToOneField(
         OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="delivery"
