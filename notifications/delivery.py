@@ -22,7 +22,7 @@ from django.utils import timezone
 from requests.adapters import HTTPAdapter
 from standardwebhooks import Webhook
 
-from notifications.exceptions import NotificationError
+from notifications.exceptions import ENDPOINT_INACTIVE, NotificationError
 from notifications.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from notifications.urls_check import url_check
 
@@ -185,7 +185,7 @@ def delivery_send(claimed: Claimed, *, agent: str = "") -> Delivery | None:
         .first()
     )
     if endpoint is None:
-        outcome = Outcome(url="", error="no active endpoint")
+        outcome = Outcome(url="", error=str(ENDPOINT_INACTIVE))
     else:
         body, headers = _request(delivery, endpoint)
         outcome = _post(endpoint.url, body, headers)

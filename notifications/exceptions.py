@@ -17,6 +17,7 @@ URL_NOT_PUBLIC = _(
 THRESHOLD_NOT_VALID = _(
     "Enter an amount such as 100 or 99.50, or leave it empty to turn alerts off."
 )
+ENDPOINT_INACTIVE = _("Sending is turned off for this callback.")
 NO_ENDPOINT = _("Save a callback address first.")
 DELIVERY_NOT_FOUND = _("No such delivery.")
 

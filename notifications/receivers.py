@@ -85,12 +85,9 @@ def balance_crossed(sender, *, account, before, after, entry, **kwargs) -> None:
     Runs under the account lock, so crossings are seen one at a time in ledger order.
     """
     using = account._state.db or "default"
-    alert = (
-        LowBalanceAlert.objects.using(using)
-        .select_for_update()
-        .filter(customer_id=account.customer_id)
-        .first()
-    )
+    # A plain read: the account lock held here is the mutex for this customer's alert (the
+    # threshold service takes it too), and a locking read would gap-lock on MariaDB.
+    alert = LowBalanceAlert.objects.using(using).filter(customer_id=account.customer_id).first()
     if alert is None:
         return
     if after >= alert.threshold:

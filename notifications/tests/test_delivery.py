@@ -153,3 +153,16 @@ def test_cancelled_and_failed_orders_say_what_was_refunded(hooked_customer, rece
     assert by_number[failed.number]["data"]["refunded"] == "4.00"
     assert by_number[partial.number]["type"] == "order.partial"
     assert by_number[partial.number]["data"]["refunded"] == "3.00"
+
+
+def test_endpoint_turned_off_after_the_event_is_retried_not_sent(hooked_customer, receiver):
+    from notifications.exceptions import ENDPOINT_INACTIVE
+
+    place(hooked_customer)
+    run_agent_once()
+    hooked_customer.webhook_endpoint.__class__.objects.update(is_active=False)
+    assert deliver_due() == 1
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.PENDING and delivery.failures == 1
+    assert delivery.last_error == str(ENDPOINT_INACTIVE)
+    assert receiver.received == []

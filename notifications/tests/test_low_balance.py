@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 import sms
+from django.db import transaction
 
 from notifications.models import LowBalanceAlert, OutboxEvent
 from notifications.services import alert_threshold_set
@@ -87,3 +88,21 @@ def test_removing_the_threshold_stops_alerts(db, django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         place(customer, quantity=10)
     assert sms.outbox == [] and not LowBalanceAlert.objects.exists()
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_rolled_back_debit_sends_nothing(hooked_customer, django_capture_on_commit_callbacks):
+    customer = hooked_customer
+    alert_threshold_set(customer=customer, threshold=Decimal("95.00"), actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(Boom), transaction.atomic():
+            deduct(customer, "10.00", "rolled-back")
+            raise Boom
+    assert sms.outbox == [] and low_events() == []
+    assert not LowBalanceAlert.objects.get(customer=customer).is_below
+    with django_capture_on_commit_callbacks(execute=True):
+        deduct(customer, "10.00", "committed")
+    assert len(sms.outbox) == 1 and len(low_events()) == 1
