@@ -137,6 +137,8 @@ def _post(url: str, body: str, headers: dict[str, str]) -> Outcome:
             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             allow_redirects=False,
             stream=True,
+            # The system's CA bundle; a file of your own CA where receivers use one.
+            verify=getattr(settings, "WEBHOOKS_CA_BUNDLE", None) or True,
         )
         response.close()  # the body is not read: a receiver answers with its status
         elapsed = int((time.monotonic() - started) * 1000)

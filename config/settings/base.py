@@ -574,3 +574,5 @@ WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=True)
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 # Seconds the delivery side task sleeps when nothing is due.
 WEBHOOKS_POLL_INTERVAL = env.float("WEBHOOKS_POLL_INTERVAL", default=2)
+# A CA bundle file to verify receivers' certificates with; unset: the system's bundle.
+WEBHOOKS_CA_BUNDLE = env.str("WEBHOOKS_CA_BUNDLE", default="") or None

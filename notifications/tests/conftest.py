@@ -1,6 +1,7 @@
 """Notification fixtures: a real HTTP receiver on 127.0.0.1, customers with endpoints."""
 
 import json
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +17,7 @@ from orders.tests.test_agent_support import funded_customer
 class Receiver:
     """A webhook receiver in a thread: records each POST; can be down, failing or slow."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, *, tls: tuple[str, str] | None = None):
         self.received: list[dict] = []
         self.status = 204
         self.delay = 0.0
@@ -41,6 +42,10 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks/orders"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
