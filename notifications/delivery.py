@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -34,7 +35,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
-# Longer than one POST can take, so a live agent's claim never expires under it.
+# Longer than one POST can take, so a live agent's claim never expires under it; a batch
+# gets one such lease per round of its workers.
 LEASE_SECONDS = 60
 BATCH = 10
 ERROR_MAX = 500
@@ -61,7 +63,7 @@ def _locking(queryset):
     return queryset.select_for_update(skip_locked=features.has_select_for_update_skip_locked)
 
 
-def deliveries_claim(*, limit: int = BATCH) -> list[Claimed]:
+def deliveries_claim(*, limit: int = BATCH, lease_seconds: int = LEASE_SECONDS) -> list[Claimed]:
     """Lock up to ``limit`` due deliveries, lease them and count the attempt; commit."""
     now = timezone.now()
     with transaction.atomic(using=PRIMARY):
@@ -76,7 +78,7 @@ def deliveries_claim(*, limit: int = BATCH) -> list[Claimed]:
             updated = (
                 Delivery.objects.using(PRIMARY)
                 .filter(pk=pk, attempts=attempts)
-                .update(attempts=attempts + 1, next_try_at=now + timedelta(seconds=LEASE_SECONDS))
+                .update(attempts=attempts + 1, next_try_at=now + timedelta(seconds=lease_seconds))
             )
             if updated == 1:
                 claimed.append(Claimed(delivery_id=pk, attempt=attempts + 1))
@@ -235,11 +237,32 @@ def _record(
     return delivery
 
 
+def concurrency() -> int:
+    return max(1, int(getattr(settings, "WEBHOOKS_CONCURRENCY", 4)))
+
+
+def _send_on_worker(item: Claimed, agent: str) -> Delivery | None:
+    try:
+        return delivery_send(item, agent=agent)
+    finally:
+        connections.close_all()  # this pool thread's own connection
+
+
 def deliver_due(*, agent: str = "", limit: int = BATCH) -> int:
-    """Claim and send what is due now; returns how many attempts were made."""
-    claimed = deliveries_claim(limit=limit)
-    for item in claimed:
-        delivery_send(item, agent=agent)
+    """Claim and send what is due now; returns how many attempts were made.
+
+    Up to ``WEBHOOKS_CONCURRENCY`` POSTs run at once, so one dead receiver (3 s to refuse,
+    10 s to time out) does not hold every other customer's events behind it.
+    """
+    workers = concurrency()
+    rounds = -(-limit // workers)
+    claimed = deliveries_claim(limit=limit, lease_seconds=LEASE_SECONDS * rounds)
+    if workers == 1 or len(claimed) <= 1:
+        for item in claimed:
+            delivery_send(item, agent=agent)
+        return len(claimed)
+    with ThreadPoolExecutor(max_workers=min(workers, len(claimed))) as pool:
+        list(pool.map(lambda item: _send_on_worker(item, agent), claimed))
     return len(claimed)
 
 

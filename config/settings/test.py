@@ -47,3 +47,6 @@ if REDIS_URL and _XDIST_WORKER.startswith("gw"):
 # Tests run their webhook receiver on 127.0.0.1 over http; the URL tests switch these back.
 WEBHOOKS_REQUIRE_HTTPS = False
 WEBHOOKS_ALLOW_PRIVATE = True
+# One POST at a time unless a test asks for more: pool threads cannot see the rows of a test
+# that runs inside a transaction.
+WEBHOOKS_CONCURRENCY = 1

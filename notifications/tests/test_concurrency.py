@@ -7,9 +7,10 @@ import time
 import pytest
 from django.db import connection
 
-from notifications.delivery import deliveries_claim, webhook_side_task
+from notifications.delivery import deliver_due, deliveries_claim, webhook_side_task
 from notifications.models import Delivery, OutboxEvent
 from notifications.services import endpoint_save, event_record
+from notifications.tests.conftest import Receiver
 from orders.agent.runner import Runner
 from orders.exceptions import OrderNotCancellable
 from orders.models import Order
@@ -114,3 +115,33 @@ def test_concurrent_status_change_and_outbox_commit_together():
     for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
         events = OutboxEvent.objects.filter(payload__order_number=order.number)
         assert [e.type for e in events] == [f"order.{order.status}"]
+
+
+def test_a_slow_receiver_does_not_hold_other_customers_events(hooked_customer, receiver, settings):
+    settings.WEBHOOKS_CONCURRENCY = 4
+    receiver.delay = 8  # this customer's receiver takes 8 s to answer
+    fast = Receiver()
+    other = funded_customer()
+    endpoint_save(customer=other, url=fast.url)
+    event_record(customer_id=hooked_customer.pk, type="order.completed", payload={"n": 0})
+    for n in range(3):
+        event_record(customer_id=other.pk, type="order.completed", payload={"n": n})
+    sender = threading.Thread(target=_deliver_in_thread, daemon=True)
+    try:
+        started = time.monotonic()
+        sender.start()
+        _wait(lambda: len(fast.received) == 3, timeout=6)
+        assert time.monotonic() - started < 6
+        assert receiver.received == []  # the slow one is still answering
+    finally:
+        sender.join(timeout=20)
+        fast.stop()
+    statuses = Delivery.objects.values_list("status", flat=True)
+    assert set(statuses) == {Delivery.Status.DELIVERED}
+
+
+def _deliver_in_thread():
+    try:
+        deliver_due()
+    finally:
+        connection.close()
