@@ -1,15 +1,20 @@
 """Callback URLs: https in production, never loopback/private/link-local/multicast addresses."""
 
+import ipaddress
 import socket
 
 import pytest
+from django.test import override_settings
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from notifications import exceptions as errors
 from notifications.delivery import deliver_due
 from notifications.exceptions import InvalidCallbackUrl
 from notifications.models import Delivery, WebhookEndpoint
 from notifications.services import endpoint_save
-from notifications.urls_check import url_check
+from notifications.urls_check import is_public, url_check
 from orders.tests.test_agent_support import funded_customer
 
 PUBLIC = "93.184.216.34"
@@ -152,3 +157,37 @@ def test_the_post_goes_to_the_checked_address_with_the_host_name(receiver, monke
     [received] = receiver.received
     assert received["headers"]["host"] == f"hooks.example.com:{receiver.port}"
     assert Delivery.objects.get().status == Delivery.Status.DELIVERED
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=80),
+        st.builds(
+            lambda scheme, rest: f"{scheme}://{rest}",
+            st.sampled_from(["http", "https", "HTTPS", "ftp", ""]),
+            st.text(max_size=60),
+        ),
+    )
+)
+def test_any_text_is_a_clear_refusal_or_a_checked_target(text):
+    """Whatever is typed, the answer is a message (never an exception of another kind)."""
+
+    def no_dns(host, port, *args, **kwargs):
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise socket.gaierror("no DNS in this test") from None
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (host, port))]
+
+    real = socket.getaddrinfo
+    socket.getaddrinfo = no_dns
+    try:
+        with override_settings(WEBHOOKS_REQUIRE_HTTPS=True, WEBHOOKS_ALLOW_PRIVATE=False):
+            target = url_check(text)
+    except InvalidCallbackUrl as exc:
+        assert exc.message
+    else:
+        assert target.scheme == "https" and is_public(ipaddress.ip_address(target.address))
+    finally:
+        socket.getaddrinfo = real
