@@ -6,11 +6,13 @@ here commit or roll back with the change. No network here; the SMS goes after th
 """
 
 import logging
+import time
 from decimal import Decimal
 
 import sms
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -78,30 +80,64 @@ def order_finished(sender, *, orders, using="default", **kwargs) -> None:
         )
 
 
+# Customers known to have no alert, per process: most debits then cost no statement (order_place
+# has a statement budget). An entry lives ALERT_UNKNOWN_SECONDS; saving or deleting an alert
+# forgets it at once in this process, so only another process may miss a crossing in the first
+# seconds after a threshold is first set. A customer with an alert is always read.
+_without_alert: dict[int, float] = {}
+WITHOUT_ALERT_MAX = 100_000
+
+
+def _known_without_alert(customer_id: int) -> bool:
+    until = _without_alert.get(customer_id)
+    return until is not None and until > time.monotonic()
+
+
+def _remember_without_alert(customer_id: int) -> None:
+    if len(_without_alert) >= WITHOUT_ALERT_MAX:
+        _without_alert.clear()
+    seconds = getattr(settings, "NOTIFICATIONS_ALERT_UNKNOWN_SECONDS", 30)
+    _without_alert[customer_id] = time.monotonic() + seconds
+
+
+@receiver(
+    [post_save, post_delete], sender=LowBalanceAlert, dispatch_uid="notifications.alert_saved"
+)
+def alert_saved(sender, instance, **kwargs) -> None:
+    """Forget "this customer has no alert" as soon as one is saved or deleted."""
+    _without_alert.pop(instance.customer_id, None)
+
+
 @receiver(balance_changed, dispatch_uid="notifications.balance_changed")
 def balance_crossed(sender, *, account, before, after, entry, **kwargs) -> None:
-    """A debit from ≥ threshold to < threshold alerts once; a rise to ≥ threshold re-arms.
+    """A move from ≥ threshold to < threshold alerts once; nothing more until it is ≥ again.
 
-    Runs under the account lock, so crossings are seen one at a time in ledger order.
+    Runs under the account lock, so ``before`` and ``after`` are exact and crossings are seen
+    one at a time in ledger order: crossing down needs ``before ≥ threshold``, which only a
+    credit can restore — once per crossing without trusting a flag. ``is_below`` records it.
     """
+    customer_id = account.customer_id
+    if _known_without_alert(customer_id):
+        return
     using = account._state.db or "default"
     # A plain read: the account lock held here is the mutex for this customer's alert (the
     # threshold service takes it too), and a locking read would gap-lock on MariaDB.
-    alert = LowBalanceAlert.objects.using(using).filter(customer_id=account.customer_id).first()
+    alert = LowBalanceAlert.objects.using(using).filter(customer_id=customer_id).first()
     if alert is None:
+        _remember_without_alert(customer_id)
         return
-    if after >= alert.threshold:
-        if alert.is_below:
-            alert.is_below = False
+    below = after < alert.threshold
+    crossed = below and before >= alert.threshold
+    if not crossed:
+        if alert.is_below != below:
+            alert.is_below = below
             alert.save(using=using, update_fields=["is_below"])
         return
-    if alert.is_below or before < alert.threshold:
-        return  # already alerted for this crossing, or it was below before
     alert.is_below = True
     alert.alerted_at = timezone.now()
     alert.save(using=using, update_fields=["is_below", "alerted_at"])
     event_record(
-        customer_id=account.customer_id,
+        customer_id=customer_id,
         type=OutboxEvent.Type.BALANCE_LOW,
         payload={
             "balance": _money(after),
@@ -111,7 +147,7 @@ def balance_crossed(sender, *, account, before, after, entry, **kwargs) -> None:
         },
         using=using,
     )
-    _sms_after_commit(account.customer_id, after, alert.threshold, using)
+    _sms_after_commit(customer_id, after, alert.threshold, using)
 
 
 def _sms_after_commit(customer_id: int, balance: Decimal, threshold: Decimal, using: str) -> None:
