@@ -166,3 +166,17 @@ def test_endpoint_turned_off_after_the_event_is_retried_not_sent(hooked_customer
     assert delivery.status == Delivery.Status.PENDING and delivery.failures == 1
     assert delivery.last_error == str(ENDPOINT_INACTIVE)
     assert receiver.received == []
+
+
+def test_deliver_webhooks_command_sends_what_is_due(hooked_customer, receiver):
+    from io import StringIO
+
+    for _ in range(3):
+        place(hooked_customer)
+    run_agent_once()
+    out = StringIO()
+    call_command("deliver_webhooks", stdout=out)
+    from notifications.management.commands.deliver_webhooks import ATTEMPTED
+
+    assert out.getvalue().strip() == str(ATTEMPTED) % {"count": 3}
+    assert len(receiver.received) == 3
