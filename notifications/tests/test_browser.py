@@ -32,7 +32,11 @@ def test_customer_sets_up_webhooks_and_sends_a_delivery_again(
     phone = logged_in_page(browser, live_server, customer.user, "phone", language)
     phone.goto(live_server.url + "/portal/")
     phone.click(".navbar-toggler")
-    phone.click("#portal-nav .dropdown-toggle")  # the customer's menu, beside "My account"
+    # The menu has finished opening (Bootstrap's collapse ends with "show"), then the
+    # customer's own menu, where the page sits beside "My account".
+    expect(phone.locator("#portal-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+    phone.click("#portal-nav .dropdown-toggle")
+    expect(phone.locator("#nav-notifications")).to_be_visible()
     phone.click("#nav-notifications")
     expect(phone.locator("#endpoint-form")).to_be_visible()
     expect(phone.locator("#webhook-secret")).to_have_count(0)  # no secret before a URL
