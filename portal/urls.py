@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import account, auth, dashboard, orders, topups, transactions
+from portal.views import account, auth, dashboard, notifications, orders, topups, transactions
 
 app_name = "portal"
 
@@ -29,4 +29,10 @@ urlpatterns = [
     path("topups/", topups.topup_list_view, name="topup_list"),
     path("topups/<int:pk>/proof/", topups.topup_proof_view, name="topup_proof"),
     path("transactions/export/", transactions.transaction_export_view, name="transaction_export"),
+    path("notifications/", notifications.notifications_view, name="notifications"),
+    path(
+        "notifications/deliveries/<int:pk>/resend/",
+        notifications.delivery_resend_view,
+        name="delivery_resend",
+    ),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "orders",
     "portal",
     "backoffice",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -570,6 +571,25 @@ AGENT_RETRY_DELAY = env.int("AGENT_RETRY_DELAY", default=10)
 AGENT_ACCEPTED_POLL_SECONDS = env.int("AGENT_ACCEPTED_POLL_SECONDS", default=60)
 AGENT_SHUTDOWN_GRACE = env.int("AGENT_SHUTDOWN_GRACE", default=60)
 # Duties that run on their own threads inside every agent process (orders/agent/side_tasks.py).
-AGENT_SIDE_TASKS: list[str] = ["wallet.batch.batch_apply_side_task"]
+AGENT_SIDE_TASKS: list[str] = [
+    "wallet.batch.batch_apply_side_task",  # big batch recharges (wallet/batch.py)
+    "notifications.delivery.webhook_side_task",  # webhook deliveries (notifications/)
+]
 # /healthz fails for the agents only when none is alive AND an order has waited this long.
 AGENT_STALL_SECONDS = env.int("AGENT_STALL_SECONDS", default=60)
+
+# ---------------------------------------------------------------------------------------------
+# Webhooks to customers (notifications/, docs/notifications.md)
+# ---------------------------------------------------------------------------------------------
+
+# Callback URLs must be https (production); local and test settings allow http.
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=True)
+# Loopback, private, link-local and multicast addresses are refused, when saving and before
+# every POST; only tests and local development allow them (a receiver on 127.0.0.1).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# Seconds the delivery side task sleeps when nothing is due.
+WEBHOOKS_POLL_INTERVAL = env.float("WEBHOOKS_POLL_INTERVAL", default=2)
+# How many POSTs one agent's webhook side task sends at once (a slow receiver holds one).
+WEBHOOKS_CONCURRENCY = env.int("WEBHOOKS_CONCURRENCY", default=4)
+# A CA bundle file to verify receivers' certificates with; unset: the system's bundle.
+WEBHOOKS_CA_BUNDLE = env.str("WEBHOOKS_CA_BUNDLE", default="") or None

@@ -15,3 +15,7 @@ AGENT_POLL_INTERVAL = env.float("AGENT_POLL_INTERVAL", default=1)
 # Serve static files from the apps directly; no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# A receiver on this machine over plain http is fine while developing.
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=False)
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=True)

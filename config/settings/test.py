@@ -43,3 +43,10 @@ if REDIS_URL and _XDIST_WORKER.startswith("gw"):
     REDIS_URL = _parts._replace(path=f"/{_db}").geturl()
     for _cache in CACHES.values():
         _cache["LOCATION"] = REDIS_URL
+
+# Tests run their webhook receiver on 127.0.0.1 over http; the URL tests switch these back.
+WEBHOOKS_REQUIRE_HTTPS = False
+WEBHOOKS_ALLOW_PRIVATE = True
+# One POST at a time unless a test asks for more: pool threads cannot see the rows of a test
+# that runs inside a transaction.
+WEBHOOKS_CONCURRENCY = 1
