@@ -23,7 +23,7 @@ ACCOUNT_MANAGER = "客户经理"
 SUPPORT = "客服"
 
 # Every permission of these apps belongs to administrators.
-BUSINESS_APPS = ("customers", "wallet", "orders")
+BUSINESS_APPS = ("customers", "wallet", "orders", "notifications")
 
 MISSING_PERMISSIONS = _(
     "Role %(role)s names permissions that do not exist: %(missing)s. "
@@ -85,6 +85,11 @@ ROLES: tuple[Role, ...] = (
             "orders.place_order",
             "orders.view_service",
             "orders.view_pricetier",
+            "notifications.view_webhookendpoint",
+            "notifications.view_outboxevent",
+            "notifications.view_delivery",
+            "notifications.view_deliveryattempt",
+            "notifications.resend_delivery",
         ),
     ),
     Role(
@@ -99,6 +104,11 @@ ROLES: tuple[Role, ...] = (
             "orders.view_service",
             "orders.view_pricetier",
             "orders.view_agent",
+            "notifications.view_webhookendpoint",
+            "notifications.view_outboxevent",
+            "notifications.view_delivery",
+            "notifications.view_deliveryattempt",
+            "notifications.resend_delivery",
         ),
     ),
 )

@@ -36,12 +36,22 @@ def test_sync_is_idempotent_and_restores_drift(capsys):
     assert "管理员" in capsys.readouterr().out
 
 
+# Account managers and support answer "did my callback arrive?" and may send one again.
+WEBHOOK_READERS = {
+    "notifications.view_webhookendpoint",
+    "notifications.view_outboxevent",
+    "notifications.view_delivery",
+    "notifications.view_deliveryattempt",
+    "notifications.resend_delivery",
+}
+
+
 def test_role_permissions_are_exactly_the_issue_s():
     sync_roles()
     business = {
         f"{p.content_type.app_label}.{p.codename}"
         for p in Permission.objects.filter(
-            content_type__app_label__in=["customers", "wallet", "orders"]
+            content_type__app_label__in=["customers", "wallet", "orders", "notifications"]
         ).select_related("content_type")
     }
     assert perms("管理员") == business | {"auth.view_user"}
@@ -65,7 +75,9 @@ def test_role_permissions_are_exactly_the_issue_s():
         "orders.place_order",
         "orders.view_service",
         "orders.view_pricetier",
+        *WEBHOOK_READERS,
     }
+    assert WEBHOOK_READERS <= perms("客服")
     assert "customers.view_customer" not in perms("客户经理")  # object permissions only
     assert not {"wallet.recharge_account", "wallet.deduct_account"} & perms("客服")
     assert {"wallet.recharge_account", "wallet.deduct_account"} <= perms("财务")
