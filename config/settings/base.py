@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "orders",
     "portal",
     "backoffice",
+    # django-ninja's templates and static files (Swagger UI served from here, no CDN).
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +66,8 @@ MIDDLEWARE = [
     "config.db_router.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # /api/ only: every error as RFC 9457 problem details, in the language chosen just above.
+    "api.problems.ProblemDetailsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -560,3 +565,12 @@ AGENT_SHUTDOWN_GRACE = env.int("AGENT_SHUTDOWN_GRACE", default=60)
 AGENT_SIDE_TASKS: list[str] = []
 # /healthz fails for the agents only when none is alive AND an order has waited this long.
 AGENT_STALL_SECONDS = env.int("AGENT_STALL_SECONDS", default=60)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reseller API (/api/v1/, api/): requests per API key, counted in the cache (Redis when
+# REDIS_URL is set); 0 turns a limit off.
+# ---------------------------------------------------------------------------------------------
+
+API_RATE_PER_SECOND = env.int("API_RATE_PER_SECOND", default=10)
+API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=300)
