@@ -24,8 +24,7 @@ from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy as _
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
@@ -187,7 +186,12 @@ def _domain_error(request, exc: DomainError):
 def _validation_error(request, exc: NinjaValidationError):
     errors = [
         {
-            "loc": [str(part) for part in error.get("loc", ())],
+            # ninja names the parameter after the location ("body", "body", "quantity"); once is enough.
+            "loc": [
+                str(part)
+                for i, part in enumerate(error.get("loc", ()))
+                if i != 1 or len(error.get("loc", ())) < 3
+            ],
             "msg": str(error.get("msg", "")),
             "type": str(error.get("type", "")),
         }
@@ -403,7 +407,9 @@ def get_balance(request):
 def quote(request, body: QuoteIn):
     """What an order would cost you now (nothing is placed)."""
     quantity = parse_quantity(body.quantity)
-    q = order_quote(customer=request.auth.customer, service=_service(body.service), quantity=quantity)
+    q = order_quote(
+        customer=request.auth.customer, service=_service(body.service), quantity=quantity
+    )
     return {
         "service": q.service_id,
         "quantity": q.quantity,
@@ -416,7 +422,9 @@ def quote(request, body: QuoteIn):
 
 
 def _same_body(order: Order, body: OrderIn, target: str, quantity: int) -> bool:
-    return order.service_id == body.service and order.target == target and order.quantity == quantity
+    return (
+        order.service_id == body.service and order.target == target and order.quantity == quantity
+    )
 
 
 @api.post("/orders", response={200: OrderOut, 201: OrderOut, **WRITE_ERRORS}, tags=["orders"])
@@ -427,7 +435,9 @@ def place_order(request, body: OrderIn):
     key = _order_key(customer.pk, body.client_order_id)
     quantity = parse_quantity(body.quantity)
     target = body.target.strip()
-    existing = _customer_orders(request).select_related("service").filter(idempotency_key=key).first()
+    existing = (
+        _customer_orders(request).select_related("service").filter(idempotency_key=key).first()
+    )
     if existing is None:
         expected = parse_amount(body.expected_amount) if body.expected_amount is not None else None
         order = order_place(
@@ -441,7 +451,7 @@ def place_order(request, body: OrderIn):
             memo=f"API op_{request.auth.prefix}",
         )
         if not getattr(order, "replayed", False):
-            return 201, _order_out(order)
+            return Status(201, _order_out(order))
         existing = _get_order(request, order.number)
     if not _same_body(existing, body, target, quantity):
         raise ApiError(
@@ -451,7 +461,7 @@ def place_order(request, body: OrderIn):
             client_order_id=body.client_order_id,
             number=existing.number,
         )
-    return 200, _order_out(existing)
+    return Status(200, _order_out(existing))
 
 
 class OrderFilters(Schema):
@@ -529,4 +539,3 @@ def list_entries(request, filters: Query[EntryFilters]):
         ],
         "next_cursor": next_cursor,
     }
-

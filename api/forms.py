@@ -17,7 +17,9 @@ class AllowedIpsField(forms.CharField):
         kwargs.setdefault("label", _("Allowed IP addresses (optional)"))
         kwargs.setdefault(
             "help_text",
-            _("One address or network per line, e.g. 203.0.113.7 or 198.51.100.0/24. Empty: any address."),
+            _(
+                "One address or network per line, e.g. 203.0.113.7 or 198.51.100.0/24. Empty: any address."
+            ),
         )
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}))
         super().__init__(**kwargs)

@@ -28,7 +28,9 @@ ClientOrderId = Annotated[
 ]
 Quantity = Annotated[
     StrictInt | StrictStr,
-    Field(description="A whole number (JSON integer, or a string of ASCII digits).", examples=[100]),
+    Field(
+        description="A whole number (JSON integer, or a string of ASCII digits).", examples=[100]
+    ),
 ]
 
 
@@ -44,7 +46,9 @@ class Problem(Schema):
 
 class Tier(Schema):
     quantity: int = Field(description="From this quantity on, this tier's price applies.")
-    list_price: Money = Field(description="The tier's price for `quantity` units, before your level.")
+    list_price: Money = Field(
+        description="The tier's price for `quantity` units, before your level."
+    )
     price: Money = Field(description="What `quantity` units cost you, at your level.")
 
 
@@ -55,7 +59,9 @@ class ServiceOut(Schema):
     unit_name: str
     min_quantity: int
     max_quantity: int
-    target_kind: str = Field(description="`url`: an http(s) address; `pattern`: text matching `target_pattern`.")
+    target_kind: str = Field(
+        description="`url`: an http(s) address; `pattern`: text matching `target_pattern`."
+    )
     target_pattern: str
     tiers: list[Tier]
 
@@ -84,7 +90,9 @@ class QuoteOut(Schema):
 
 class OrderIn(Schema):
     service: StrictInt = Field(description="A service id from GET /services.")
-    target: StrictStr = Field(max_length=500, description="What the service acts on (a URL, an account).")
+    target: StrictStr = Field(
+        max_length=500, description="What the service acts on (a URL, an account)."
+    )
     quantity: Quantity
     client_order_id: ClientOrderId
     expected_amount: Money | None = Field(
@@ -124,7 +132,9 @@ class OrderOut(Schema):
 
 class OrderPage(Schema):
     items: list[OrderOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class EntryOut(Schema):

@@ -68,7 +68,9 @@ def api_key_ips_view(request, pk: int):
     form = ApiKeyIpsForm(request.POST)
     if form.is_valid() and not key.is_revoked:
         api_key_set_allowed_ips(key=key, text=" ".join(form.cleaned_data["allowed_ips"]))
-        messages.success(request, _("The allowed addresses of %(label)s were saved.") % {"label": key.label})
+        messages.success(
+            request, _("The allowed addresses of %(label)s were saved.") % {"label": key.label}
+        )
     else:
         for errors in form.errors.values():
             for error in errors:
