@@ -24,6 +24,7 @@ from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -73,6 +74,7 @@ from orders.exceptions import (
 from orders.models import Order, OrderEvent, Service
 from orders.pricing import parse_quantity, quantity_range
 from orders.services import order_cancel, order_place, order_quote
+from portal.auth import portal_customer
 from wallet.exceptions import InsufficientFunds, InvalidAmount
 from wallet.models import Entry
 from wallet.money import parse_amount, quantize_money
@@ -124,9 +126,45 @@ class ApiDocs(Swagger):
             "openapi_url": self.settings["url"],
             "base_url": request.build_absolute_uri("/").rstrip("/"),
             "example_service": service or 1,
+            "problems": PROBLEM_CODES,
         }
+        request.customer = portal_customer(request.user)  # the portal's navigation, if logged in
         return render(request, self.template, context)
 
+
+# The codes an error may carry, listed on the docs page (each problem's ``type`` links here).
+PROBLEM_CODES = [
+    (400, "key_in_query", _("An API key was sent in the URL; it is refused there.")),
+    (400, "invalid_json", _("The body is not JSON.")),
+    (400, "invalid_cursor", _("The cursor was not returned by this API.")),
+    (401, "missing_key", _("No API key in the Authorization or X-API-Key header.")),
+    (401, "invalid_key", _("The key is unknown or malformed.")),
+    (401, "key_revoked", _("The key was revoked.")),
+    (402, "insufficient_funds", _("The balance does not cover the order.")),
+    (403, "customer_inactive", _("The account is deactivated.")),
+    (403, "ip_not_allowed", _("The key may not be used from this address.")),
+    (404, "not_found", _("No such path.")),
+    (404, "order_not_found", _("No such order among yours.")),
+    (405, "method_not_allowed", _("The path does not take this method.")),
+    (409, "client_order_id_conflict", _("The client_order_id was used for a different order.")),
+    (
+        409,
+        "price_changed",
+        _("The price differs from expected_amount; the new amount is in amount."),
+    ),
+    (
+        409,
+        "not_cancellable",
+        _("Only pending orders can be cancelled; order_status says what it is."),
+    ),
+    (422, "invalid_input", _("The parameters or body do not match the schema; see errors.")),
+    (422, "invalid_quantity", _("The quantity is not a whole number in the service's range.")),
+    (422, "invalid_target", _("The target is not what the service expects.")),
+    (422, "invalid_amount", _("expected_amount is not an amount such as 12.50.")),
+    (422, "service_unavailable", _("The service is unknown, inactive or has no prices.")),
+    (429, "rate_limited", _("Too many requests with this key; wait Retry-After seconds.")),
+    (500, "server_error", _("Our fault; try again later.")),
+]
 
 api = NinjaAPI(
     title="订单平台 API",
