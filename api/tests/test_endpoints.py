@@ -1,5 +1,6 @@
 """Every endpoint with good and bad input; one customer's key never reaches another's orders."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -368,4 +369,20 @@ def test_openapi_schema_and_docs_page(client, service):
     html = page.content.decode()
     assert page.status_code == 200
     assert "curl -sS -X POST http://testserver/api/v1/orders" in html
-    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    scripts = re.findall(r'<script[^>]* src="([^"]+)"', html)
+    assert "/static/ninja/swagger-ui-bundle.js" in scripts
+    assert all(src.startswith("/static/") for src in scripts), scripts
+    assert re.findall(r"<script(?![^>]*(src=|type=\"application/json\"))", html) == []
+
+
+def test_a_server_error_is_a_problem_too(token, monkeypatch):
+    from django.test import Client
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("api.api.balance_of", broken)
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/v1/balance", headers={"Authorization": f"Bearer {token}"})
+    body = assert_problem(response, 500, "server_error")
+    assert "boom" not in body["detail"]
