@@ -380,14 +380,21 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _keyset_page(queryset, cursor: str | None, limit: int):
-    """Newest first by (created_at, id), ``limit`` rows after the cursor: an index range scan
-    on (customer, -created_at) or (account, -created_at), never a COUNT or an OFFSET."""
+    """Newest first, ``limit`` rows after the cursor: an index range scan, never a COUNT or an
+    OFFSET.
+
+    The order is ``created_at DESC, id ASC``, the order of the rows in the indexes it runs on
+    — ``(customer, -created_at)`` and ``(customer, status, -created_at)`` for orders,
+    ``(account, -created_at)`` for entries: InnoDB appends the primary key to a secondary index
+    *ascending*, so ``id DESC`` as the tie-breaker would make MariaDB sort every row of the
+    customer (EXPLAIN: "Using filesort") instead of reading ``limit`` rows of the index.
+    """
     if cursor:
         created_at, pk = _decode_cursor(cursor)
         queryset = queryset.filter(
-            Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+            Q(created_at__lt=created_at) | Q(created_at=created_at, pk__gt=pk)
         )
-    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
+    rows = list(queryset.order_by("-created_at", "id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (_encode_cursor(rows[-1].created_at, rows[-1].pk) if more and rows else None)
@@ -560,7 +567,7 @@ class EntryFilters(Schema):
 @api.get("/entries", response={200: EntryPage, **ERRORS}, tags=["account"])
 def list_entries(request, filters: Query[EntryFilters]):
     """Your ledger (every credit and debit), newest first, with cursor pagination."""
-    entries = entries_of(customer_id=request.auth.customer_id).using(PRIMARY)
+    entries = entries_of(customer_id=request.auth.customer_id).select_related(None).using(PRIMARY)
     rows, next_cursor = _keyset_page(entries, filters.cursor, filters.limit)
     return {
         "items": [

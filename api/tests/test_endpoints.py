@@ -386,3 +386,16 @@ def test_a_server_error_is_a_problem_too(token, monkeypatch):
     response = client.get("/api/v1/balance", headers={"Authorization": f"Bearer {token}"})
     body = assert_problem(response, 500, "server_error")
     assert "boom" not in body["detail"]
+
+
+def test_cursor_pages_through_rows_with_the_same_timestamp(api, service):
+    numbers = {place(api, service, f"tie{i}", quantity=5).json()["number"] for i in range(5)}
+    Order.objects.update(created_at=timezone.now())
+    seen, cursor = [], None
+    while True:
+        page = api.get("/orders", {"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [item["number"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 5 and set(seen) == numbers
