@@ -297,8 +297,15 @@ def _client_order_id(order: Order) -> str | None:
 
 
 def _orders_out(orders: list[Order]) -> list[dict]:
-    """Order bodies with events and refunded amounts: two queries for the whole page."""
+    """Order bodies with events, refunded amounts and service names: three small queries for
+    the whole page (the page's own query stays a plain index range scan, without a join)."""
     numbers = [o.number for o in orders]
+    services = dict(
+        Service.objects.using(PRIMARY)
+        .filter(pk__in={o.service_id for o in orders})
+        .order_by()
+        .values_list("pk", "name")
+    )
     refunds = dict(
         Entry.objects.using(PRIMARY)
         .filter(order_number__in=numbers, kind__in=[Entry.Kind.CANCEL_REFUND, Entry.Kind.REFUND])
@@ -324,7 +331,7 @@ def _orders_out(orders: list[Order]) -> list[dict]:
         {
             "number": o.number,
             "client_order_id": _client_order_id(o),
-            "service": {"id": o.service_id, "name": o.service.name},
+            "service": {"id": o.service_id, "name": services.get(o.service_id, "")},
             "target": o.target,
             "quantity": o.quantity,
             "delivered_quantity": o.delivered_quantity,
@@ -349,7 +356,7 @@ def _customer_orders(request):
 
 
 def _get_order(request, number: str) -> Order:
-    order = _customer_orders(request).select_related("service").filter(number=number).first()
+    order = _customer_orders(request).filter(number=number).first()
     if order is None:
         raise ApiError(ORDER_NOT_FOUND, status=404, code="order_not_found", number=number[:40])
     return order
@@ -480,9 +487,7 @@ def place_order(request, body: OrderIn):
     key = _order_key(customer.pk, body.client_order_id)
     quantity = parse_quantity(body.quantity)
     target = body.target.strip()
-    existing = (
-        _customer_orders(request).select_related("service").filter(idempotency_key=key).first()
-    )
+    existing = _customer_orders(request).filter(idempotency_key=key).first()
     if existing is None:
         expected = parse_amount(body.expected_amount) if body.expected_amount is not None else None
         order = order_place(
@@ -523,7 +528,7 @@ class OrderFilters(Schema):
 def list_orders(request, filters: Query[OrderFilters]):
     """Your orders, newest first, with cursor pagination (`next_cursor`). With
     `client_order_id`, the one order placed with it (or none)."""
-    orders = _customer_orders(request).select_related("service")
+    orders = _customer_orders(request)
     if filters.client_order_id is not None:
         orders = orders.filter(
             idempotency_key=_order_key(request.auth.customer_id, filters.client_order_id)
