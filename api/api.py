@@ -362,8 +362,11 @@ def _get_order(request, number: str) -> Order:
     return order
 
 
-def _service(service_id: int) -> Service:
-    service = Service.objects.using(PRIMARY).prefetch_related("tiers").filter(pk=service_id).first()
+def _service(service_id: int, *, tiers: bool = True) -> Service:
+    services = Service.objects.using(PRIMARY)
+    if tiers:
+        services = services.prefetch_related("tiers")
+    service = services.filter(pk=service_id).first()
     if service is None or not service.is_active:
         raise ServiceUnavailable(SERVICE_UNAVAILABLE)
     return service
@@ -492,7 +495,8 @@ def place_order(request, body: OrderIn):
         expected = parse_amount(body.expected_amount) if body.expected_amount is not None else None
         order = order_place(
             customer=customer,
-            service=_service(body.service),
+            # order_place re-reads the service with its tiers under the account lock.
+            service=_service(body.service, tiers=False),
             target=target,
             quantity=quantity,
             expected_amount=expected,
