@@ -2,14 +2,20 @@
 (the key works), revokes it (the key stops); and the docs page renders Swagger UI from local
 files under the CSP. Screenshots zh-hans and English, desktop and phone."""
 
+import json
 import re
+import shutil
+import subprocess
 
 import pytest
 import requests
 
 from api.models import ApiKey
+from api.services import api_key_create
+from api.tests.conftest import recharge
 from core.testing import logged_in_page, screenshot
 from customers.tests.factories import make_customer
+from orders.models import Order
 from orders.tests.factories import ServiceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,7 +42,10 @@ def expect(locator):
 def test_create_copy_use_and_revoke_a_key(browser, live_server, language, size, settings):
     settings.API_RATE_PER_SECOND = 0
     settings.API_RATE_PER_MINUTE = 0
+    if not shutil.which("curl"):
+        pytest.skip("curl is missing")
     customer = make_customer(username=f"reseller-{language}-{size}", name="分销商")
+    recharge(customer, "1000.00")
     ServiceFactory(name="网站访问")
     text = TEXT[language]
     page = logged_in_page(browser, live_server, customer.user, size, language)
@@ -95,3 +104,20 @@ def test_create_copy_use_and_revoke_a_key(browser, live_server, language, size, 
     expect(page.locator("#curl-example")).to_contain_text("client_order_id")
     assert not [e for e in errors if "Content Security Policy" in e], errors
     screenshot(page, f"api-docs-{language}-{size}")
+
+    # As a new user would: the curl example from the docs page, run twice with a live key,
+    # places one order and answers the same order both times.
+    live_key = api_key_create(customer=customer, label="curl")[1]
+    command = page.locator("#curl-example").inner_text()
+    assert command.startswith("curl ") and live_server.url in command
+    answers = [
+        subprocess.run(  # noqa: S603 - the page's own example, run against the live server
+            ["/bin/sh", "-c", command],
+            env={"API_KEY": live_key, "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout
+        for _ in range(2)
+    ]  # fmt: skip
+    first, second = (json.loads(answer) for answer in answers)
+    assert first == second and first["client_order_id"] == "shop-10001"
+    assert Order.objects.filter(customer=customer).count() == 1
