@@ -16,13 +16,14 @@ one the portal uses. A portal key (``portal:…``) can never look like an API ke
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Schema, Status
@@ -30,7 +31,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
 from ninja.security.base import AuthBase
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from api.exceptions import (
     CLIENT_ORDER_ID_CONFLICT,
@@ -48,6 +49,7 @@ from api.models import ApiKey
 from api.problems import problem_response
 from api.ratelimit import rate_limit_check
 from api.schemas import (
+    MAX_ID,
     BalanceOut,
     EntryPage,
     OrderIn,
@@ -518,14 +520,29 @@ def place_order(request, body: OrderIn):
     return Status(200, _order_out(existing))
 
 
+def _storable_datetime(value: datetime | None) -> datetime | None:
+    """An aware datetime in UTC (a naive one is read in TIME_ZONE, as Django does); ValueError
+    (a 422) for one that cannot be expressed in UTC, such as year 1 east of Greenwich."""
+    if value is None:
+        return None
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("datetime out of range") from exc
+
+
 class OrderFilters(Schema):
     status: Order.Status | None = None
-    service: int | None = None
+    service: int | None = Field(default=None, ge=1, le=MAX_ID)
     client_order_id: str | None = Field(default=None, max_length=64)
     created_after: datetime | None = Field(default=None, description="Inclusive.")
     created_before: datetime | None = Field(default=None, description="Exclusive.")
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+
+    _aware = field_validator("created_after", "created_before")(_storable_datetime)
 
 
 @api.get("/orders", response={200: OrderPage, **ERRORS}, tags=["orders"])

@@ -11,6 +11,7 @@ from typing import Annotated
 from ninja import Field, Schema
 from pydantic import StrictInt, StrictStr
 
+MAX_ID = 2**63 - 1  # a bigint: larger ids cannot exist, and some databases overflow on them
 MONEY_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
 CLIENT_ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
@@ -74,7 +75,7 @@ class BalanceOut(Schema):
 
 
 class QuoteIn(Schema):
-    service: StrictInt = Field(description="A service id from GET /services.")
+    service: StrictInt = Field(ge=1, le=MAX_ID, description="A service id from GET /services.")
     quantity: Quantity
 
 
@@ -89,7 +90,7 @@ class QuoteOut(Schema):
 
 
 class OrderIn(Schema):
-    service: StrictInt = Field(description="A service id from GET /services.")
+    service: StrictInt = Field(ge=1, le=MAX_ID, description="A service id from GET /services.")
     target: StrictStr = Field(
         max_length=500, description="What the service acts on (a URL, an account)."
     )

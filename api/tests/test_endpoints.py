@@ -399,3 +399,42 @@ def test_cursor_pages_through_rows_with_the_same_timestamp(api, service):
         if not cursor:
             break
     assert len(seen) == 5 and set(seen) == numbers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "status"),
+    [
+        ("get", "/orders", {"service": 10**30}, 422),
+        ("get", "/orders", {"service": 0}, 422),
+        ("post", "/quote", {"service": 10**30, "quantity": 1}, 422),
+        ("post", "/quote", {"service": "SERVICE", "quantity": 10**30}, 422),
+        ("post", "/quote", {"service": "SERVICE", "quantity": "9" * 40}, 422),
+        (
+            "post",
+            "/orders",
+            {"service": 10**30, "quantity": 1, "target": URL, "client_order_id": "b"},
+            422,
+        ),
+        ("get", "/orders/" + "9" * 300, None, 404),
+        ("get", "/orders", {"created_after": "0001-01-01T00:00:00"}, 422),
+        ("get", "/orders", {"created_before": "9999-12-31T23:59:59-14:00"}, 422),
+        ("get", "/orders", {"created_after": "9999-12-31T23:59:59+14:00"}, 200),
+        ("get", "/orders", {"created_after": "2026-01-01T00:00:00"}, 200),
+        (
+            "post",
+            "/orders",
+            {
+                "service": "SERVICE",
+                "quantity": 1,
+                "target": URL + "a" * 490,
+                "client_order_id": "c",
+            },
+            422,
+        ),
+    ],
+)
+def test_out_of_range_input_is_4xx_never_500(api, service, method, path, data, status):
+    if isinstance(data, dict) and data.get("service") == "SERVICE":
+        data = {**data, "service": service.pk}
+    response = api.get(path, data) if method == "get" else api.post(path, data)
+    assert response.status_code == status, response.content
