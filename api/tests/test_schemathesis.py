@@ -7,7 +7,9 @@ Django stack as gunicorn, middleware included, inside the test's database transa
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -16,6 +18,18 @@ from api.services import api_key_create
 from api.tests.conftest import recharge
 from customers.tests.factories import LevelFactory, make_customer
 from orders.tests.factories import ServiceFactory
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests through the WSGI handler end with ``close_old_connections``, which closes a
+    connection inside a transaction — the test's own, on MariaDB. Django's test client
+    disconnects it for the same reason; so does this test."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
