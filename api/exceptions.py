@@ -33,6 +33,7 @@ NOT_JSON = _("Send the request body as JSON (Content-Type: application/json).")
 IP_ALLOWLIST_INVALID = _("%(entry)s is not an IP address or network.")
 IP_ALLOWLIST_TOO_LONG = _("At most %(max)s addresses or networks.")
 LABEL_REQUIRED = _("Enter a label for the key.")
+TOO_MANY_KEYS = _("You have %(max)s active keys, the most allowed; revoke one first.")
 KEY_ALREADY_REVOKED = _("This API key was already revoked.")
 
 

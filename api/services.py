@@ -20,6 +20,7 @@ from api.exceptions import (
     KEY_IP_NOT_ALLOWED,
     KEY_REVOKED,
     LABEL_REQUIRED,
+    TOO_MANY_KEYS,
     ApiKeyError,
     ApiKeyForbidden,
     ApiKeyInvalid,
@@ -32,6 +33,7 @@ PRIMARY = "default"
 KEY_PREFIX = "op_"
 PREFIX_LENGTH = 8
 MAX_ALLOWED_IPS = 50
+MAX_ACTIVE_KEYS = 20  # per customer: enough for every system a reseller runs
 # last_used_at is written at most this often per key: a busy key costs one UPDATE a minute.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -69,6 +71,9 @@ def api_key_create(
     if not label:
         raise ApiKeyError(LABEL_REQUIRED)
     allowed = allowed_ips_parse(" ".join(allowed_ips or []))
+    active = ApiKey.objects.using(PRIMARY).filter(customer=customer, revoked_at__isnull=True)
+    if active.count() >= MAX_ACTIVE_KEYS:
+        raise ApiKeyError(TOO_MANY_KEYS, max=MAX_ACTIVE_KEYS)
     while True:
         prefix = secrets.token_hex(PREFIX_LENGTH // 2)
         if not ApiKey.objects.using(PRIMARY).filter(prefix=prefix).exists():

@@ -107,3 +107,17 @@ def test_admin_without_permission_sees_nothing(client, customer):
     api_key_create(customer=customer, label="k")
     client.force_login(StaffFactory(username="nobody"))
     assert client.get(reverse("admin:api_apikey_changelist")).status_code == 403
+
+
+def test_at_most_twenty_active_keys(portal, customer):
+    from api.services import MAX_ACTIVE_KEYS
+
+    for i in range(MAX_ACTIVE_KEYS):
+        api_key_create(customer=customer, label=f"k{i}")
+    response = portal.post(reverse("portal:api_keys"), {"label": "one more"})
+    assert response.status_code == 400
+    assert "您已有 20 个有效密钥，已达上限" in response.content.decode()
+    assert ApiKey.objects.filter(customer=customer).count() == MAX_ACTIVE_KEYS
+    first = ApiKey.objects.filter(customer=customer).last()
+    portal.post(reverse("portal:api_key_revoke", args=[first.pk]))
+    assert portal.post(reverse("portal:api_keys"), {"label": "one more"}).status_code == 201

@@ -32,17 +32,22 @@ def api_keys_view(request):
     created = token = None
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        try:
+            if not form.is_valid():
+                raise ApiKeyError("")
             created, token = api_key_create(
                 customer=request.customer,
                 label=form.cleaned_data["label"],
                 allowed_ips=form.cleaned_data["allowed_ips"],
                 created_by=request.user,
             )
+        except ApiKeyError as exc:
+            if exc.message:
+                form.add_error(None, exc.message)
+            status = 400
+        else:
             form = ApiKeyCreateForm()
             status = 201
-        else:
-            status = 400
     keys = ApiKey.objects.using("default").filter(customer=request.customer)
     context = {"form": form, "keys": keys, "created": created, "token": token}
     return render(request, "portal/api_keys.html", context, status=status)
