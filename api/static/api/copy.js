@@ -20,7 +20,7 @@
     button.addEventListener("click", function () {
       var source = document.getElementById(button.getAttribute("data-copy-target"));
       if (!source) { return; }
-      var text = "value" in source && source.tagName !== "PRE" ? source.value : source.textContent;
+      var text = source.tagName === "INPUT" || source.tagName === "TEXTAREA" ? source.value : source.textContent.trim();
       var label = button.innerHTML;
       copyText(text).then(function () {
         button.textContent = button.getAttribute("data-copied-label") || "OK";
