@@ -53,6 +53,7 @@ def test_create_copy_use_and_revoke_a_key(browser, live_server, language, size, 
     page.goto(live_server.url + "/portal/")
     if size == "phone":
         page.click(".navbar-toggler")
+    page.click(".navbar .dropdown-toggle")
     page.click("#nav-api")
     expect(page.locator("#api-key-form")).to_be_visible()
 
