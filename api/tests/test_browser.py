@@ -50,6 +50,8 @@ def test_create_copy_use_and_revoke_a_key(browser, live_server, language, size, 
     text = TEXT[language]
     page = logged_in_page(browser, live_server, customer.user, size, language)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    errors = []  # console errors, CSP violations among them, on every page of the walk
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.goto(live_server.url + "/portal/")
     if size == "phone":
         page.click(".navbar-toggler")
@@ -96,8 +98,6 @@ def test_create_copy_use_and_revoke_a_key(browser, live_server, language, size, 
     assert refused.headers["Content-Type"] == "application/problem+json"
 
     # The docs page, linked from the key page, renders the schema from local files only.
-    errors = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.click("#api-docs-link")
     expect(page.locator("h1")).to_have_text(text["docs"])
     expect(page.locator("#swagger-ui .opblock").first).to_be_visible()
