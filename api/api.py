@@ -267,10 +267,15 @@ _original_schema = api.get_openapi_schema
 
 
 def _schema_with_problem_types(**kwargs):
-    """Errors are ``application/problem+json`` in the schema as on the wire."""
+    """Errors are ``application/problem+json`` in the schema as on the wire, and ``X-API-Key``
+    is documented as the alternative to the bearer header."""
     schema = _original_schema(**kwargs)
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["XApiKey"] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
+            if operation.get("security"):
+                operation["security"] = [*operation["security"], {"XApiKey": []}]
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if str(status).startswith(("4", "5")) and "application/json" in content:
