@@ -8,18 +8,21 @@ One run, MariaDB, production settings:
 2. **Direct**: 4 processes, each with its own customer and database connection, call
    ``orders.services.order_place`` with the same arguments for the same time.
 
-Then ``wallet_audit`` checks the ledger. Rate limits are off for the run (they would be the
+The two alternate for ``--rounds`` rounds of ``--seconds`` each (the shared machine's load
+changes by the minute; alternating lets it hit both), and the medians and the per-round ratio
+are printed. Then ``wallet_audit`` checks the ledger. Rate limits are off for the run (they would be the
 bottleneck by design); each request still does the key check, the last-use write (once a
 minute) and the request log line.
 
     DATABASE_URL=mysql://root@127.0.0.1:3306/op_api_bench \\
-        .venv/bin/python bench/api_orders.py [--seconds 15] [--clients 4]
+        .venv/bin/python bench/api_orders.py [--seconds 10] [--rounds 3] [--clients 4]
 """
 
 import argparse
 import multiprocessing
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import time
@@ -181,11 +184,12 @@ def wait_for_server(deadline: float) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    if not 1 <= args.seconds <= 600 or not 1 <= args.clients <= 16:
-        parser.error("--seconds 1..600, --clients 1..16")
+    if not 1 <= args.seconds <= 600 or not 1 <= args.clients <= 16 or not 1 <= args.rounds <= 20:
+        parser.error("--seconds 1..600, --clients 1..16, --rounds 1..20")
     ensure_database("mysql://root@127.0.0.1:3306/op_api_bench")
     data = setup(args.clients)
     log = open(ROOT / "var" / "bench_api_gunicorn.log", "w")  # noqa: SIM115
@@ -194,6 +198,7 @@ def main() -> int:
          "--workers", "2", "--worker-class", "sync", "--timeout", "60"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
+    api_rates, direct_rates, api_errors = [], [], 0
     try:
         wait_for_server(time.monotonic() + 60)
         ctx = multiprocessing.get_context("fork")
@@ -204,22 +209,31 @@ def main() -> int:
                 api_client,
                 [(t, data["service"], data["amount"], 0, 0.5) for t in data["tokens"]],
             )
-            start = time.time() + 1
-            api_rate, api_errors = run(
-                pool,
-                api_client,
-                [(t, data["service"], data["amount"], start, args.seconds) for t in data["tokens"]],
-            )
-        with ctx.Pool(args.clients) as pool:
-            start = time.time() + 1
-            direct_rate, _ = run(
-                pool,
-                direct_client,
-                [
-                    (c, data["service"], data["amount"], start, args.seconds)
-                    for c in data["direct_customers"]
-                ],
-            )
+        # Rounds alternate API and direct, so a change in the shared machine's load hits both.
+        for _round in range(args.rounds):
+            with ctx.Pool(args.clients) as pool:
+                start = time.time() + 1
+                rate, errors = run(
+                    pool,
+                    api_client,
+                    [
+                        (t, data["service"], data["amount"], start, args.seconds)
+                        for t in data["tokens"]
+                    ],
+                )
+                api_rates.append(rate)
+                api_errors += errors
+            with ctx.Pool(args.clients) as pool:
+                start = time.time() + 1
+                rate, _ = run(
+                    pool,
+                    direct_client,
+                    [
+                        (c, data["service"], data["amount"], start, args.seconds)
+                        for c in data["direct_customers"]
+                    ],
+                )
+                direct_rates.append(rate)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -227,14 +241,21 @@ def main() -> int:
     from django.db import connection
 
     print(
-        f"{connection.vendor}, production settings, {args.clients} client processes, {args.seconds:.0f} s each"
+        f"{connection.vendor}, production settings, {args.clients} client processes, "
+        f"{args.rounds} alternating rounds of {args.seconds:.0f} s"
     )
-    print(f"{'path':<40} {'orders/s':>9}")
+    print(f"{'path':<40} {'orders/s per round':<28} {'median':>7}")
+    rounds = "  ".join(f"{r:5.1f}" for r in api_rates)
     print(
-        f"{'API: gunicorn 2 sync workers, HTTP':<40} {api_rate:>9.1f}   ({api_errors} non-201 answers)"
+        f"{'API: gunicorn 2 sync workers, HTTP':<40} {rounds:<28} {statistics.median(api_rates):>7.1f}"
     )
-    print(f"{'direct order_place, 4 processes':<40} {direct_rate:>9.1f}")
-    print(f"API / direct: {api_rate / direct_rate:.2f}")
+    rounds = "  ".join(f"{r:5.1f}" for r in direct_rates)
+    print(f"{'direct order_place':<40} {rounds:<28} {statistics.median(direct_rates):>7.1f}")
+    ratios = [a / d for a, d in zip(api_rates, direct_rates, strict=True)]
+    print(
+        f"API / direct per round: {'  '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}"
+    )
+    print(f"non-201 API answers: {api_errors}")
     from django.core.management import call_command
 
     call_command("wallet_audit")
