@@ -5,6 +5,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic.base import RedirectView
 
+from api.api import api as reseller_api
 from core.views import healthz
 
 admin.site.site_header = "订单平台"
@@ -20,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),
     path("fulfilment/", include("orders.urls")),
+    path("api/v1/", reseller_api.urls),
 ]
 
 # Branded pages in the area's look (templates/errors/), never Django's bare ones.

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from portal.views import account, auth, dashboard, notifications, orders, topups, transactions
+from portal.views import (
+    account,
+    api_keys,
+    auth,
+    dashboard,
+    notifications,
+    orders,
+    topups,
+    transactions,
+)
 
 app_name = "portal"
 
@@ -28,6 +37,9 @@ urlpatterns = [
     path("transactions/", transactions.transaction_list_view, name="transaction_list"),
     path("topups/", topups.topup_list_view, name="topup_list"),
     path("topups/<int:pk>/proof/", topups.topup_proof_view, name="topup_proof"),
+    path("api-keys/", api_keys.api_keys_view, name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", api_keys.api_key_revoke_view, name="api_key_revoke"),
+    path("api-keys/<int:pk>/ips/", api_keys.api_key_ips_view, name="api_key_ips"),
     path("transactions/export/", transactions.transaction_export_view, name="transaction_export"),
     path("notifications/", notifications.notifications_view, name="notifications"),
     path(

@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "portal",
     "backoffice",
     "notifications",
+    # django-ninja's templates and static files (Swagger UI served from here, no CDN).
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +67,8 @@ MIDDLEWARE = [
     "config.db_router.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # /api/ only: every error as RFC 9457 problem details, in the language chosen just above.
+    "api.problems.ProblemDetailsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -593,3 +598,11 @@ WEBHOOKS_POLL_INTERVAL = env.float("WEBHOOKS_POLL_INTERVAL", default=2)
 WEBHOOKS_CONCURRENCY = env.int("WEBHOOKS_CONCURRENCY", default=4)
 # A CA bundle file to verify receivers' certificates with; unset: the system's bundle.
 WEBHOOKS_CA_BUNDLE = env.str("WEBHOOKS_CA_BUNDLE", default="") or None
+
+# ---------------------------------------------------------------------------------------------
+# Reseller API (/api/v1/, api/): requests per API key, counted in the cache (Redis when
+# REDIS_URL is set); 0 turns a limit off.
+# ---------------------------------------------------------------------------------------------
+
+API_RATE_PER_SECOND = env.int("API_RATE_PER_SECOND", default=10)
+API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=300)

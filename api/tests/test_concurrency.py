@@ -1,0 +1,56 @@
+"""Idempotency under real concurrency: 20 simultaneous POSTs with one client_order_id, each
+thread on its own database connection, make one order and one debit, and every answer carries
+that order."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from api.tests.conftest import ApiClient
+from orders.models import Order
+from wallet.models import Entry
+from wallet.selectors import balance_of
+
+pytestmark = [pytest.mark.concurrent_db, pytest.mark.django_db(transaction=True)]
+
+THREADS = 20
+
+
+def test_twenty_concurrent_posts_make_one_order_and_one_debit(customer, token, service):
+    barrier = threading.Barrier(THREADS)
+    results: list = [None] * THREADS
+    errors: list = []
+    body = {
+        "service": service.pk,
+        "target": "https://example.com/x",
+        "quantity": 100,
+        "client_order_id": "race-1",
+    }
+
+    def post(index):
+        try:
+            api = ApiClient(token)
+            barrier.wait(timeout=30)
+            response = api.post("/orders", body)
+            results[index] = (response.status_code, response.json())
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    statuses = sorted(status for status, _body in results)
+    assert statuses == [200] * (THREADS - 1) + [201], results
+    numbers = {payload["number"] for _status, payload in results}
+    assert len(numbers) == 1
+    assert all(payload == results[0][1] for _status, payload in results)
+    assert Order.objects.filter(customer=customer).count() == 1
+    assert Entry.objects.filter(kind=Entry.Kind.ORDER_DEBIT, order_number__in=numbers).count() == 1
+    assert balance_of(customer_id=customer.pk) == Decimal("910.00")
