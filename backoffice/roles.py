@@ -23,7 +23,7 @@ ACCOUNT_MANAGER = "客户经理"
 SUPPORT = "客服"
 
 # Every permission of these apps belongs to administrators.
-BUSINESS_APPS = ("customers", "wallet", "orders", "notifications")
+BUSINESS_APPS = ("customers", "wallet", "orders", "notifications", "api")
 
 MISSING_PERMISSIONS = _(
     "Role %(role)s names permissions that do not exist: %(missing)s. "
@@ -90,6 +90,8 @@ ROLES: tuple[Role, ...] = (
             "notifications.view_delivery",
             "notifications.view_deliveryattempt",
             "notifications.resend_delivery",
+            "api.view_apikey",
+            "api.change_apikey",
         ),
     ),
     Role(
@@ -109,6 +111,8 @@ ROLES: tuple[Role, ...] = (
             "notifications.view_delivery",
             "notifications.view_deliveryattempt",
             "notifications.resend_delivery",
+            "api.view_apikey",
+            "api.change_apikey",
         ),
     ),
 )

@@ -43,6 +43,8 @@ WEBHOOK_READERS = {
     "notifications.view_delivery",
     "notifications.view_deliveryattempt",
     "notifications.resend_delivery",
+    "api.view_apikey",  # and revoke a leaked key at once
+    "api.change_apikey",
 }
 
 
@@ -51,7 +53,7 @@ def test_role_permissions_are_exactly_the_issue_s():
     business = {
         f"{p.content_type.app_label}.{p.codename}"
         for p in Permission.objects.filter(
-            content_type__app_label__in=["customers", "wallet", "orders", "notifications"]
+            content_type__app_label__in=["customers", "wallet", "orders", "notifications", "api"]
         ).select_related("content_type")
     }
     assert perms("管理员") == business | {"auth.view_user"}
