@@ -243,6 +243,7 @@ def test_the_list_joins_the_account_instead_of_one_query_per_row(client, finance
     for _ in range(3):
         _fund(make_customer())
     client.force_login(finance)
+    client.get(LIST)  # the menu's cached figures are counted once, on the first page
     with CaptureQueriesContext(connection) as few:
         client.get(LIST)
     for _ in range(5):
