@@ -3,7 +3,6 @@ agents share a queue fairly and never run an order twice; a batch claim racing c
 both cancels and runs an order."""
 
 import random
-import threading
 from collections import Counter
 from decimal import Decimal
 
