@@ -5,9 +5,10 @@ as there are free worker threads if that is more) when a worker is free, waits f
 wake-up or the poll interval) and handles signals; the orders run inline (``concurrency=1``) or
 on worker threads; a keeper thread writes the heartbeat and extends the lease of every order in
 flight, in one statement. Orders delivered in full are booked together (``finish_completed``):
-when a batch's worth has completed, when nothing is left to run, when the oldest has waited
-``FINISH_WAIT`` seconds, or at once after a slow backend call — an order executed but not yet
-booked is re-run if the agent dies, so it never waits long.
+when a batch's worth has completed, when nothing is left to run (inline: the end of the claimed
+batch), on worker threads when the oldest has waited ``FINISH_WAIT`` seconds, and at once after a
+slow backend call — an order executed but not yet booked is re-run if the agent dies, so it never
+waits behind a supplier.
 """
 
 import logging
@@ -289,11 +290,10 @@ class Runner:
             if not self._completed:
                 self._completed_since = now
             self._completed.append((claim, result))
-            due = (
-                at_once
-                or len(self._completed) >= self.batch
-                or now - self._completed_since >= FINISH_WAIT
-            )
+            # Inline, the batch ends soon anyway (``_run_queued`` then books); on worker threads
+            # other orders' calls keep going, so the oldest completion bounds the wait.
+            aged = bool(self._workers) and now - self._completed_since >= FINISH_WAIT
+            due = at_once or aged or len(self._completed) >= self.batch
         if due:
             self._flush_completed()
 

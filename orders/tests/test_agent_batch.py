@@ -259,3 +259,22 @@ def test_lease_extension_is_one_statement_for_every_order_in_flight(customer, se
         held = leases_extend(agent="a1", order_ids=[c.order.pk for c in claims])
     assert held == 10
     assert len(statements(captured)) == 1
+
+
+@override_settings(AGENT_CLAIM_BATCH=10)
+@pytest.mark.parametrize(
+    ("delay", "signals"),
+    [(0, [3]), (0.06, [1, 1, 1])],  # fast: one booking for the batch; slow: each at once
+)
+def test_completions_wait_for_each_other_only_when_the_supplier_is_fast(
+    settings, customer, service, delay, signals
+):
+    settings.FULFILMENT_BACKENDS = {
+        "locmem": {"BACKEND": "orders.fulfilment.locmem.LocmemBackend", "OPTIONS": {"delay": delay}}
+    }
+    for _ in range(3):
+        place(customer, service, quantity=1)
+    with only_receiver() as sent:
+        stats = Runner(name="a1", once=True).run()
+    assert stats.outcomes == {"completed": 3}
+    assert [len(pks) for pks in sent] == signals
