@@ -4,8 +4,10 @@
         .venv/bin/python bench/agent_throughput.py [--orders 1000]
 
 The simulated backend runs at zero latency (SIMULATED_DURATION=0), so what is measured is the
-agent's own cost per order: claim (lock, guarded status change, event) and booking (lock, guarded
-status change, event, and for partial/failed orders the refund on the locked account).
+agent's own cost per order: the claim of a batch (``AGENT_CLAIM_BATCH``, default 10, or
+``--batch``: candidate read, lock, one guarded UPDATE, one INSERT of the events) and the booking
+(completed orders together: lock, one guarded UPDATE, one INSERT; partial/failed orders one by
+one with the refund on the locked account).
 The baseline, on the same table in the same run, is the least any claim-and-finish queue can do:
 ``SELECT … FOR UPDATE SKIP LOCKED LIMIT 1``, ``UPDATE`` to running, commit, ``UPDATE`` to completed,
 commit — no events, no money. Agents are timed from the first claim to the last finish (the orders'
@@ -171,7 +173,12 @@ def main() -> None:
         default=0.0,
         help="seconds the simulated supplier takes per order (0.5–1.5 × this); default 0",
     )
+    parser.add_argument(
+        "--batch", type=int, default=None, help="AGENT_CLAIM_BATCH for the agents (default: 10)"
+    )
     args = parser.parse_args()
+    if args.batch is not None:
+        os.environ["AGENT_CLAIM_BATCH"] = str(args.batch)  # read by the agent processes
     os.environ["SIMULATED_DURATION"] = str(args.latency)  # read by the agent processes
     ensure_database("mysql://root@127.0.0.1:3306/orderplatform_agentbench")
     customer, service = setup()

@@ -575,6 +575,8 @@ AGENT_POLL_INTERVAL = env.float("AGENT_POLL_INTERVAL", default=5)
 AGENT_RETRY_DELAY = env.int("AGENT_RETRY_DELAY", default=10)
 AGENT_ACCEPTED_POLL_SECONDS = env.int("AGENT_ACCEPTED_POLL_SECONDS", default=60)
 AGENT_SHUTDOWN_GRACE = env.int("AGENT_SHUTDOWN_GRACE", default=60)
+# Orders one claim takes (and completions booked together) at most; 1–100.
+AGENT_CLAIM_BATCH = env.int("AGENT_CLAIM_BATCH", default=10)
 # Duties that run on their own threads inside every agent process (orders/agent/side_tasks.py).
 AGENT_SIDE_TASKS: list[str] = [
     "wallet.batch.batch_apply_side_task",  # big batch recharges (wallet/batch.py)

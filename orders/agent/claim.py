@@ -2,8 +2,8 @@
 
 A claim runs in one short transaction that touches only the database: it locks due rows with
 ``SELECT … FOR UPDATE SKIP LOCKED`` (where the database has it; SQLite serialises writers
-instead and the status compare-and-set decides), marks each running under this agent's lease
-through ``order_start``, and commits. The backend is called only afterwards (money rule 6).
+instead), marks them all running under this agent's lease with one guarded UPDATE and one
+multi-row INSERT of their events (``orders.batch.orders_start``), and commits. The backend is called only afterwards (money rule 6).
 
 Due means: pending with no retry delay left (``lease_expires_at`` doubles as "not before" on a
 pending order), or running with an expired or missing lease: its agent died, or the supplier
@@ -23,15 +23,17 @@ from django.utils.translation import gettext_noop
 
 from orders.agent import conf
 from orders.agent.retry import retry_deadlocks
+from orders.batch import orders_start
 from orders.exceptions import OrderStateChanged
 from orders.models import Order, Service
-from orders.services import order_fail, order_leases_extend, order_poll_turn_take, order_start
+from orders.services import order_fail, order_leases_extend, order_poll_turn_take
 
 PRIMARY = "default"
 Status = Order.Status
 
 CANDIDATE_SLACK = 20
 LOCK_ROUNDS = 3
+CLAIM_ROUNDS = 3
 GAVE_UP = gettext_noop("Gave up after %(attempts)d attempts. Last error: %(error)s")
 
 
@@ -92,7 +94,7 @@ def _lock_due(now, limit: int, prefer: Sequence[str], leases: bool) -> list[Orde
     Two steps: an unlocked read finds candidate ids through the queue indexes, then
     ``SELECT … WHERE id IN (…) FOR UPDATE SKIP LOCKED`` locks them by primary key. Locking
     through a secondary index instead takes its locks in the opposite order to a by-key UPDATE
-    (order_cancel, order_start) and InnoDB then reports deadlocks between a claim and a cancel.
+    (order_cancel, orders_start) and InnoDB then reports deadlocks between a claim and a cancel.
     """
     orders = Order.objects.using(PRIMARY)
     picked: list[Order] = []
@@ -149,7 +151,17 @@ def claim_due(
     """
     if limit <= 0:
         return ClaimBatch()
-    batch = retry_deadlocks(lambda: _claim(agent=agent, limit=limit, prefer=prefer, leases=leases))
+    limit = min(limit, conf.CLAIM_BATCH_MAX)
+    for attempt in range(1, CLAIM_ROUNDS + 1):
+        try:
+            batch = retry_deadlocks(
+                lambda: _claim(agent=agent, limit=limit, prefer=prefer, leases=leases)
+            )
+            break
+        except OrderStateChanged:
+            # A row changed under what should have been our lock: nothing was written.
+            if attempt == CLAIM_ROUNDS:
+                raise
     _attach_services([claim.order for claim in batch.claims])
     return batch
 
@@ -163,36 +175,36 @@ def _attach_services(orders: list[Order]) -> None:
 
 
 def _claim(*, agent: str, limit: int, prefer: Sequence[str], leases: bool) -> ClaimBatch:
+    """One transaction: lock up to ``limit`` due orders, start them all with one UPDATE and one
+    INSERT of their events (``orders_start``); give up the ones out of attempts (a refund each)
+    and take the poll turns of accepted ones."""
     batch = ClaimBatch()
     now = timezone.now()
     lease_until = now + timedelta(seconds=conf.lease_seconds())
     most = conf.max_attempts()
     with transaction.atomic(using=PRIMARY):
+        to_start: list[Order] = []
         for order in _lock_due(now, limit, prefer, leases):
-            try:
-                if is_accepted(order):
-                    claim = _take_poll_turn(order, agent=agent, lease_until=lease_until)
-                    if claim is not None:
-                        batch.claims.append(claim)
-                elif order.attempts >= most:
-                    params = {"attempts": order.attempts, "error": order.last_error or "-"}
-                    batch.gave_up.append(
-                        order_fail(
-                            order=order,
-                            agent=agent,
-                            message=GAVE_UP,
-                            message_params=params,
-                            expected=order.status,
-                        )
-                    )
-                else:
-                    started = order_start(
-                        order=order, agent=agent, lease_until=lease_until, expected=order.status
-                    )
-                    batch.claims.append(Claim(order=started))
-            except OrderStateChanged:
-                continue  # another agent or a cancel moved it first; its savepoint rolled back
+            if is_accepted(order):
+                claim = _take_poll_turn(order, agent=agent, lease_until=lease_until)
+                if claim is not None:
+                    batch.claims.append(claim)
+            elif order.attempts >= most:
+                batch.gave_up.append(_give_up(order, agent=agent))
+            else:
+                to_start.append(order)
+        # Locked and re-checked above: the guarded UPDATE matches every row, or raises and the
+        # whole claim rolls back (claim_due then claims again).
+        started = orders_start(orders=to_start, agent=agent, lease_until=lease_until)
+        batch.claims.extend(Claim(order=order) for order in started)
     return batch
+
+
+def _give_up(order: Order, *, agent: str) -> Order:
+    params = {"attempts": order.attempts, "error": order.last_error or "-"}
+    return order_fail(
+        order=order, agent=agent, message=GAVE_UP, message_params=params, expected=order.status
+    )
 
 
 def _take_poll_turn(order: Order, *, agent: str, lease_until) -> Claim | None:

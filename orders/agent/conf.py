@@ -14,6 +14,10 @@
     Seconds before a released order is due again, doubled per attempt (capped at 10 minutes).
 ``AGENT_ACCEPTED_POLL_SECONDS`` (60)
     Seconds between status queries for an order the supplier accepted and will answer later.
+``AGENT_CLAIM_BATCH`` (10)
+    Orders one claim takes at most (1 to ``CLAIM_BATCH_MAX``); the completed ones are booked
+    together too. Larger batches cost fewer statements per order, smaller ones share a short
+    queue more evenly between agents and keep fewer orders waiting behind a slow one.
 ``AGENT_SHUTDOWN_GRACE`` (60)
     On SIGTERM/SIGINT, how long to wait for orders in flight before exiting anyway (their lease
     then expires and another agent takes them).
@@ -22,6 +26,7 @@
 from django.conf import settings
 
 RETRY_DELAY_CAP = 600
+CLAIM_BATCH_MAX = 100
 
 
 def _setting(name: str, default):
@@ -56,3 +61,8 @@ def accepted_poll_seconds() -> float:
 
 def shutdown_grace() -> float:
     return float(_setting("AGENT_SHUTDOWN_GRACE", 60))
+
+
+def claim_batch() -> int:
+    """Orders per claim (and per bulk completion), bounded to 1 … CLAIM_BATCH_MAX."""
+    return min(max(int(_setting("AGENT_CLAIM_BATCH", 10)), 1), CLAIM_BATCH_MAX)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
+from orders.agent.retry import retry_deadlocks
 from orders.models import Agent
 from orders.services import order_leases_expire
 
@@ -111,11 +112,17 @@ def agent_register(*, name: str) -> Agent:
     When the recorded holder is a dead process on this host, its leases end at once so that this
     agent's first claim takes its orders over.
     """
-    try:
-        return _register(name)
-    except IntegrityError:
-        # Another process created the row for this new name first: decide again against it.
-        return _register(name)
+
+    def register() -> Agent:
+        try:
+            return _register(name)
+        except IntegrityError:
+            # Another process created the row for this new name first: decide again against it.
+            return _register(name)
+
+    # Ending a dead holder's leases updates running orders while other agents claim and book
+    # theirs in batches: InnoDB may choose this transaction as a deadlock victim; run it again.
+    return retry_deadlocks(register)
 
 
 def _register(name: str) -> Agent:

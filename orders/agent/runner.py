@@ -1,9 +1,14 @@
 """The agent's loop: claim due orders, run them, keep the heartbeat and the leases fresh.
 
-One Runner per process. The main thread claims (never more orders than it has free slots),
-waits for work (a Redis wake-up or the poll interval) and handles signals; the orders run
-inline (``concurrency=1``) or on worker threads; a keeper thread writes the heartbeat and
-extends the lease of every order in flight.
+One Runner per process. The main thread claims a batch (``AGENT_CLAIM_BATCH`` orders, or as many
+as there are free worker threads if that is more) when a worker is free, waits for work (a Redis
+wake-up or the poll interval) and handles signals; the orders run inline (``concurrency=1``) or
+on worker threads; a keeper thread writes the heartbeat and extends the lease of every order in
+flight, in one statement. Orders delivered in full are booked together (``finish_completed``):
+when a batch's worth has completed, when nothing is left to run (inline: the end of the claimed
+batch), on worker threads when the oldest has waited ``FINISH_WAIT`` seconds, and at once after a
+slow backend call — an order executed but not yet booked is re-run if the agent dies, so it never
+waits behind a supplier.
 """
 
 import logging
@@ -30,15 +35,22 @@ from orders.agent.worker import (
     FAILED,
     RELEASED,
     TERMINAL_OUTCOMES,
+    completes_in_bulk,
+    execute_claim,
+    finish,
+    finish_completed,
     order_release_now,
     outcome_label,
-    run_claim,
 )
+from orders.fulfilment import FulfilmentResult
 
 logger = logging.getLogger(__name__)
 
 WAKE_BATCH = 100
 LEASE_SCAN_SECONDS = 1.0  # dead agents' orders wait at most this long for the next look
+# Longest a completed order waits to be booked with others; a backend call this slow is booked
+# at once (batching saves milliseconds, not worth holding a delivered order for).
+FINISH_WAIT = 0.05
 SUMMARY = gettext_noop("%(finished)d order(s) finished in %(seconds).1f s (%(parts)s)")
 NOTHING_DUE = gettext_noop("nothing was due")
 SHUTDOWN_RELEASE = gettext_noop("Released: the agent is shutting down.")
@@ -101,6 +113,7 @@ class Runner:
             raise ValueError("concurrency must be at least 1")
         self.name = name or default_name()
         self.concurrency = concurrency
+        self.batch = conf.claim_batch()
         self.once = once
         self.poll_interval = conf.poll_interval() if poll_interval is None else poll_interval
         self.report = report or (lambda number, outcome, detail: None)
@@ -111,6 +124,8 @@ class Runner:
         self._in_flight: dict[int, str] = {}  # order pk → number
         self._woken: list[str] = []
         self._queue: queue.Queue[Claim | None] = queue.Queue()
+        self._completed: list[tuple[Claim, FulfilmentResult]] = []  # executed, not yet booked
+        self._completed_since = 0.0
         self._workers: list[threading.Thread] = []
         self._redis_down = False
         self._shutting_down = False
@@ -166,7 +181,10 @@ class Runner:
                 prefer, self._woken = self._woken, []
                 try:
                     batch = claim_due(
-                        agent=self.name, limit=free, prefer=prefer, leases=self._lease_scan_due()
+                        agent=self.name,
+                        limit=max(self.batch, free),
+                        prefer=prefer,
+                        leases=self._lease_scan_due(),
                     )
                 except DatabaseError:
                     if self.once:
@@ -179,6 +197,8 @@ class Runner:
                     self._count(order.number, FAILED, order.last_error)
                 for claim in batch.claims:
                     self._dispatch(claim)
+                if not self._workers:
+                    self._run_queued()
             if batch:
                 continue  # more may be due: claim again as soon as a slot is free
             if self.once:
@@ -212,6 +232,7 @@ class Runner:
                 claim.order, agent=self.name, message=SHUTDOWN_RELEASE, message_params={}
             ):
                 self._done(claim, RELEASED)
+        self._flush_completed()
         for _ in self._workers:
             self._queue.put(None)
         deadline = time.monotonic() + conf.shutdown_grace()
@@ -230,18 +251,65 @@ class Runner:
     def _dispatch(self, claim: Claim) -> None:
         with self._lock:
             self._in_flight[claim.order.pk] = claim.order.number
-        if self._workers:
-            self._queue.put(claim)
-        else:
-            self._run_one(claim)
+        self._queue.put(claim)
+
+    def _run_queued(self) -> None:
+        """Inline (``concurrency=1``): run the claimed batch; after a stop the rest is released."""
+        try:
+            while not self._stopping.is_set():
+                try:
+                    claim = self._queue.get_nowait()
+                except queue.Empty:
+                    return
+                if claim is not None:
+                    self._run_one(claim)
+        finally:
+            self._flush_completed()
 
     def _run_one(self, claim: Claim) -> None:
+        started = time.monotonic()
         try:
-            outcome = run_claim(claim, agent=self.name)
+            result = execute_claim(claim, agent=self.name)
+            if isinstance(result, str):
+                outcome = result  # the backend raised; released (or the poll failed) already
+            elif completes_in_bulk(claim, result):
+                slow = time.monotonic() - started >= FINISH_WAIT
+                self._complete_later(claim, result, at_once=slow)
+                return
+            else:
+                outcome = finish(claim.order, result, agent=self.name, poll_token=claim.poll_token)
         except Exception:  # noqa: BLE001 - e.g. the database went away; the lease will expire
             logger.exception("order %s: could not book the result", claim.order.number)
             outcome = ERROR
         self._done(claim, outcome)
+
+    def _complete_later(self, claim: Claim, result: FulfilmentResult, *, at_once: bool) -> None:
+        """Hold a completed order (still in flight, its lease kept) to book it with others."""
+        now = time.monotonic()
+        with self._lock:
+            if not self._completed:
+                self._completed_since = now
+            self._completed.append((claim, result))
+            # Inline, the batch ends soon anyway (``_run_queued`` then books); on worker threads
+            # other orders' calls keep going, so the oldest completion bounds the wait.
+            aged = bool(self._workers) and now - self._completed_since >= FINISH_WAIT
+            due = at_once or aged or len(self._completed) >= self.batch
+        if due:
+            self._flush_completed()
+
+    def _flush_completed(self) -> None:
+        """Book every completed order held so far, together (``finish_completed``)."""
+        with self._lock:
+            done, self._completed = self._completed, []
+        if not done:
+            return
+        try:
+            outcomes = finish_completed(done, agent=self.name)
+        except Exception:  # noqa: BLE001 - e.g. the database went away; the leases will expire
+            logger.exception("could not book %d completed order(s)", len(done))
+            outcomes = [ERROR] * len(done)
+        for (claim, _result), outcome in zip(done, outcomes, strict=True):
+            self._done(claim, outcome)
 
     def _done(self, claim: Claim, outcome: str) -> None:
         with self._lock:
@@ -256,10 +324,18 @@ class Runner:
 
     def _work(self) -> None:
         try:
-            while (claim := self._queue.get()) is not None:
+            while True:
+                try:
+                    claim = self._queue.get_nowait()
+                except queue.Empty:
+                    self._flush_completed()  # nothing left to run: book what completed
+                    claim = self._queue.get()
+                if claim is None:
+                    break
                 tidy_connections()
                 self._run_one(claim)
         finally:
+            self._flush_completed()
             connections.close_all()
 
     def _wait_for_slot(self) -> None:

@@ -3,7 +3,9 @@
 The backend is called with no transaction open and no row locked. Its result is booked through
 the order services (each a guarded status change with its OrderEvent and refund), inside a short
 transaction that first checks this agent still holds the lease: an agent that was presumed dead
-and lost its order to another one must not book a second result.
+and lost its order to another one must not book a second result. Completed orders of the agent's
+own claims may be booked together (``finish_completed``, ``orders.batch.orders_complete``): one
+locking read, one guarded UPDATE, one INSERT of their events for the lot.
 """
 
 import logging
@@ -16,6 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 from orders.agent import conf
 from orders.agent.claim import Claim
 from orders.agent.retry import retry_deadlocks
+from orders.batch import Completion, orders_complete
 from orders.exceptions import OrderStateChanged
 from orders.fulfilment import FulfilmentResult, Outcome, get_backend
 from orders.models import Order
@@ -73,6 +76,15 @@ class InvalidResult(Exception):
 
 def run_claim(claim: Claim, *, agent: str) -> str:
     """Execute (or poll) the claimed order and book what the backend said; returns the outcome."""
+    result = execute_claim(claim, agent=agent)
+    if isinstance(result, str):
+        return result
+    return finish(claim.order, result, agent=agent, poll_token=claim.poll_token)
+
+
+def execute_claim(claim: Claim, *, agent: str) -> FulfilmentResult | str:
+    """Call the backend (no transaction open): its checked result, to be booked by the caller;
+    or, when it raised, the outcome already booked (released, or the status query failed)."""
     order = claim.order
     try:
         backend = get_backend(order.service.backend)
@@ -84,7 +96,37 @@ def run_claim(claim: Claim, *, agent: str) -> str:
         if claim.poll:
             return _poll_failed(order, token=claim.poll_token, error=error)
         return _release(order, agent=agent, error=error)
-    return finish(order, result, agent=agent, poll_token=claim.poll_token)
+    return result
+
+
+def _delivered_in_full(order: Order, result: FulfilmentResult) -> bool:
+    return result.outcome == Outcome.COMPLETED or (
+        result.outcome == Outcome.PARTIAL and result.delivered_quantity >= order.quantity
+    )
+
+
+def completes_in_bulk(claim: Claim, result: FulfilmentResult) -> bool:
+    """Whether this result may be booked with others (``finish_completed``): the agent's own
+    claim (held by name, not a status query's poll turn), delivered in full, so no money moves."""
+    return not claim.poll and _delivered_in_full(claim.order, result)
+
+
+def finish_completed(done: list[tuple[Claim, FulfilmentResult]], *, agent: str) -> list[str]:
+    """Book completed orders together (``orders_complete``): one transaction, a fixed number of
+    statements. Returns an outcome per claim, in order: completed, or lost (taken over)."""
+    completions = [
+        Completion(
+            order=claim.order,
+            baseline_count=result.baseline_count,
+            supplier_reference=result.supplier_reference,
+            message=result.message,
+            message_params=result.message_params,
+        )
+        for claim, result in done
+    ]
+    booked = retry_deadlocks(lambda: orders_complete(completions=completions, agent=agent))
+    completed = {order.pk for order in booked}
+    return [COMPLETED if claim.order.pk in completed else LOST for claim, _result in done]
 
 
 def _check(result, order: Order, name: str) -> None:
@@ -164,9 +206,7 @@ def _book(order: Order, result: FulfilmentResult, *, agent: str) -> str:
     delivered = result.delivered_quantity
     if result.outcome == Outcome.ACCEPTED:
         return _accepted(order, result, agent=agent)
-    if result.outcome == Outcome.COMPLETED or (
-        result.outcome == Outcome.PARTIAL and delivered >= order.quantity
-    ):
+    if _delivered_in_full(order, result):
         order_complete(order=order, baseline_count=result.baseline_count, **details)
         return COMPLETED
     if result.outcome == Outcome.PARTIAL and delivered > 0:
