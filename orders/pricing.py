@@ -1,6 +1,7 @@
 """Tiered pricing (the seed's PricePolicy) and the level discount."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -66,12 +67,18 @@ def quantity_range(service: Service, tiers: list[PriceTier]) -> tuple[int, int]:
     return max(service.min_quantity, tiers[0].quantity), service.max_quantity
 
 
-def price(*, service: Service, quantity, level_percent: int) -> Quote:
-    """Price ``quantity`` units: largest tier ≤ quantity, then the level's share, half up."""
+def price(
+    *, service: Service, quantity, level_percent: int, tiers: Sequence[PriceTier] | None = None
+) -> Quote:
+    """Price ``quantity`` units: largest tier ≤ quantity, then the level's share, half up.
+
+    ``tiers`` are the service's tiers when the caller read them (``order_place`` reads the
+    service and its tiers in one joined query); else ``service.tiers.all()``.
+    """
     if not service.is_active:
         raise ServiceUnavailable(SERVICE_UNAVAILABLE)
     quantity = parse_quantity(quantity)
-    tiers = sorted(service.tiers.all(), key=lambda t: t.quantity)
+    tiers = sorted(service.tiers.all() if tiers is None else tiers, key=lambda t: t.quantity)
     if not tiers:
         raise ServiceUnavailable(SERVICE_HAS_NO_PRICES)
     minimum, maximum = quantity_range(service, tiers)
