@@ -5,8 +5,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Prefetch
+from django.db.models.signals import post_delete, post_save
 
 from orders.exceptions import (
     QUANTITY_NOT_AN_INTEGER,
@@ -116,3 +120,51 @@ def validate_target(*, service: Service, target: str) -> str:
     elif service.target_pattern and not re.fullmatch(service.target_pattern, target):
         raise InvalidTarget(TARGET_INVALID_PATTERN)
     return target
+
+
+# --- the catalogue: active services and their tiers, cached for forms and pages ----------------
+#
+# Forms and pages (the portal's order form, its confirmation, the live quote) read the services
+# from here instead of the database on every request. The cache is for showing and validating
+# only: ``order_place`` reads the service and its tiers fresh under the account lock and refuses
+# an amount it did not compute (PriceChanged), so a stale catalogue can never set a price. Any
+# save or delete of a service or tier drops it (now and again when the transaction commits); a
+# queryset ``update()`` sends no signal, which CATALOG_TTL bounds.
+
+CATALOG_KEY = "orders:catalog:v1"
+CATALOG_TTL = 60
+
+
+def services_catalog() -> list[Service]:
+    """The services customers may order now, in display order, each with its tiers loaded."""
+    services = cache.get(CATALOG_KEY)
+    if services is None:
+        services = list(
+            Service.objects.filter(is_active=True).prefetch_related(
+                Prefetch("tiers", queryset=PriceTier.objects.order_by("quantity"))
+            )
+        )
+        cache.set(CATALOG_KEY, services, CATALOG_TTL)
+    return services
+
+
+def catalog_service(pk) -> Service | None:
+    """One active service from the catalogue by primary key (text or int), or None."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return next((s for s in services_catalog() if s.pk == pk), None)
+
+
+def catalog_invalidate(**kwargs) -> None:
+    """Drop the catalogue now and once more after the surrounding transaction commits (a reader
+    between the two would otherwise cache what the transaction is about to change)."""
+    cache.delete(CATALOG_KEY)
+    using = kwargs.get("using") or "default"
+    transaction.on_commit(lambda: cache.delete(CATALOG_KEY), using=using)
+
+
+for _model in (Service, PriceTier):
+    post_save.connect(catalog_invalidate, sender=_model, dispatch_uid=f"catalog-save-{_model}")
+    post_delete.connect(catalog_invalidate, sender=_model, dispatch_uid=f"catalog-del-{_model}")

@@ -40,10 +40,12 @@ def kind_name(kind: str) -> str:
 
 @register.simple_tag
 def nav_balance(customer) -> str:
-    """The customer's balance for the navigation bar, formatted like ``money``."""
+    """The customer's balance for the navigation bar, formatted like ``money``; the one the
+    view already read (``portal_balance``) when it did."""
     from wallet.selectors import balance_of
 
-    return money(balance_of(customer_id=customer.pk))
+    balance = getattr(customer, "portal_balance", None)
+    return money(balance_of(customer_id=customer.pk) if balance is None else balance)
 
 
 TOPUP_COLOURS = {"pending": "warning", "approved": "success", "rejected": "danger"}
