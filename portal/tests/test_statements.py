@@ -23,11 +23,11 @@ NEW = reverse("portal:order_new")
 CONFIRM = reverse("portal:order_confirm")
 
 # user, customer + level, balance (read once for the page and its navigation bar)
-REVIEW_STATEMENTS = 3
+REVIEW_STATEMENTS = 2
 # user, customer + level, then order_place with a key: BEGIN, lock (customer and level in the
 # same statement), the key, the service joined with its tiers, order, balance, entry, event,
 # COMMIT. PostgreSQL reads the customer under the lock in a statement of its own (one more).
-CONFIRM_STATEMENTS = 11
+CONFIRM_STATEMENTS = 10
 
 
 def _statements(captured) -> list[str]:
