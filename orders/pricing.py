@@ -1,5 +1,6 @@
 """Tiered pricing (the seed's PricePolicy) and the level discount."""
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from orders.exceptions import (
 )
 from orders.models import PriceTier, Service
 from wallet.money import quantize_money
+
+logger = logging.getLogger(__name__)
 
 MAX_QUANTITY_DIGITS = 12
 # Optional ASCII spaces around ASCII digits, nothing else: [0-9], not \d or isdecimal(), which
@@ -135,16 +138,25 @@ CATALOG_KEY = "orders:catalog:v1"
 CATALOG_TTL = 60
 
 
+def _cache_call(method: str, *args):
+    """A cache operation that never fails the request: the catalogue is only a shortcut."""
+    try:
+        return getattr(cache, method)(*args)
+    except Exception:  # noqa: BLE001 - an unreachable cache means reading the database
+        logger.warning("orders: catalogue cache %s failed", method, exc_info=True)
+        return None
+
+
 def services_catalog() -> list[Service]:
     """The services customers may order now, in display order, each with its tiers loaded."""
-    services = cache.get(CATALOG_KEY)
+    services = _cache_call("get", CATALOG_KEY)
     if services is None:
         services = list(
             Service.objects.filter(is_active=True).prefetch_related(
                 Prefetch("tiers", queryset=PriceTier.objects.order_by("quantity"))
             )
         )
-        cache.set(CATALOG_KEY, services, CATALOG_TTL)
+        _cache_call("set", CATALOG_KEY, services, CATALOG_TTL)
     return services
 
 
@@ -160,9 +172,9 @@ def catalog_service(pk) -> Service | None:
 def catalog_invalidate(**kwargs) -> None:
     """Drop the catalogue now and once more after the surrounding transaction commits (a reader
     between the two would otherwise cache what the transaction is about to change)."""
-    cache.delete(CATALOG_KEY)
+    _cache_call("delete", CATALOG_KEY)
     using = kwargs.get("using") or "default"
-    transaction.on_commit(lambda: cache.delete(CATALOG_KEY), using=using)
+    transaction.on_commit(lambda: _cache_call("delete", CATALOG_KEY), using=using)
 
 
 for _model in (Service, PriceTier):
