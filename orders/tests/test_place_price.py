@@ -125,3 +125,23 @@ def test_statements_of_one_order_place(customer, service, key, budget):
     assert not [sql for sql in statements if "wallet_entry" in sql and sql.startswith("SELECT")]
     assert (order.amount, order.replayed) == (Decimal("9.00"), False)
     assert balance_of(customer_id=customer.pk) == Decimal("82.00")
+
+
+def test_balance_changed_is_sent_once_from_the_debit_inside_the_transaction(customer, service):
+    from django.db import transaction
+
+    from wallet.signals import balance_changed
+
+    sent = []
+
+    def receiver(sender, account, before, after, entry, **kwargs):
+        sent.append(
+            (before, after, entry.order_number, transaction.get_connection().in_atomic_block)
+        )
+
+    balance_changed.connect(receiver)
+    try:
+        order = _place(customer, service, expected_amount=Decimal("9.00"))
+    finally:
+        balance_changed.disconnect(receiver)
+    assert sent == [(Decimal("100.00"), Decimal("91.00"), order.number, True)]
