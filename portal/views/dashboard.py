@@ -11,8 +11,7 @@ from orders.services import order_quote
 from portal.auth import portal_login_required
 from portal.forms import CHOOSE_SERVICE
 from portal.labels import STATUS_COLOURS, STATUS_LABELS
-from portal.selectors import order_counts_by_status, orders_of
-from wallet.selectors import balance_of
+from portal.selectors import balance_shown, order_counts_by_status, orders_of
 
 RECENT_ORDERS = 5
 
@@ -24,9 +23,8 @@ def dashboard_view(request):
     """Balance, level and discount, orders by status, the latest orders."""
     customer = request.customer
     counts = order_counts_by_status(customer=customer)
-    customer.portal_balance = balance_of(customer_id=customer.pk)  # the navigation bar's too
     context = {
-        "balance": customer.portal_balance,
+        "balance": balance_shown(customer),
         "level": customer.level,
         "status_counts": [
             {
@@ -60,7 +58,7 @@ def quote_view(request):
         )
     except DomainError as exc:
         return _quote_error(exc.message)
-    balance = balance_of(customer_id=request.customer.pk)
+    balance = balance_shown(request.customer)
     return JsonResponse(
         {
             "ok": True,

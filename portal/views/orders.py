@@ -23,9 +23,8 @@ from portal.auth import portal_login_required
 from portal.exports import csv_response, local_time
 from portal.forms import ConfirmOrderForm, OrderFilterForm, OrderForm
 from portal.labels import status_label
-from portal.selectors import order_entries, order_events, order_of, orders_of
+from portal.selectors import balance_shown, order_entries, order_events, order_of, orders_of
 from wallet.exceptions import INSUFFICIENT_FUNDS
-from wallet.selectors import balance_of
 
 ORDER_PLACED = _("Order %(number)s is placed: %(amount)s was charged to your balance.")
 ORDER_ALREADY_PLACED = _("This order was already placed as %(number)s; it was not charged twice.")
@@ -35,11 +34,7 @@ NOT_CANCELLABLE = _("Only a pending order can be cancelled.")
 
 
 def _balance(request):
-    """The customer's balance, read once per request (the page and its navigation bar)."""
-    customer = request.customer
-    if getattr(customer, "portal_balance", None) is None:
-        customer.portal_balance = balance_of(customer_id=customer.pk)
-    return customer.portal_balance
+    return balance_shown(request.customer)
 
 
 def _order_form_page(request, form, status=200):
