@@ -59,3 +59,29 @@ def test_review_and_confirm_statements(portal_client, customer, service):
     assert sum(s.startswith("SELECT") and "wallet_account" in s for s in statements) == 1
     assert Order.objects.get().amount == Decimal("9.00")
     assert balance_of(customer_id=customer.pk) == Decimal("991.00")
+
+
+DASHBOARD = reverse("portal:dashboard")
+
+
+def test_one_statement_authentication_keeps_djangos_rules(portal_client, customer, settings):
+    """The user with its customer in one read is accepted only where Django's get_user would
+    accept it; otherwise Django's own path runs (and logs out, or rotates a fallback secret)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert portal_client.get(DASHBOARD).status_code == 200
+    assert sum("auth_user" in q["sql"] for q in captured.captured_queries) == 1
+
+    # A password changed elsewhere: the session's hash no longer matches, the session ends.
+    customer.user.set_password("a-new-password-123")
+    customer.user.save()
+    response = portal_client.get(DASHBOARD)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
+    assert "_auth_user_id" not in portal_client.session
+
+
+def test_a_session_of_a_rotated_secret_is_still_verified_by_django(client, customer, settings):
+    client.force_login(customer.user)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    assert client.get(DASHBOARD).status_code == 200  # Django's path: fallback verified, rotated
+    assert client.get(DASHBOARD).status_code == 200  # then the fast path on the new hash
