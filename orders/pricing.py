@@ -151,10 +151,11 @@ def services_catalog() -> list[Service]:
     """The services customers may order now, in display order, each with its tiers loaded."""
     services = _cache_call("get", CATALOG_KEY)
     if services is None:
+        # From the primary: a lagging replica's rows would otherwise be cached past the lag.
         services = list(
-            Service.objects.filter(is_active=True).prefetch_related(
-                Prefetch("tiers", queryset=PriceTier.objects.order_by("quantity"))
-            )
+            Service.objects.using("default")
+            .filter(is_active=True)
+            .prefetch_related(Prefetch("tiers", queryset=PriceTier.objects.order_by("quantity")))
         )
         _cache_call("set", CATALOG_KEY, services, CATALOG_TTL)
     return services

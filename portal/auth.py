@@ -97,8 +97,8 @@ def authenticated_user(request: HttpRequest) -> AbstractBaseUser:
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return request.user
     backend = load_backend(backend_path)
-    if not isinstance(backend, ModelBackend):
-        return request.user
+    if not isinstance(backend, ModelBackend) or type(backend).get_user is not ModelBackend.get_user:
+        return request.user  # a backend that loads users its own way
     users = get_user_model()._default_manager.select_related("customer__level")
     user = users.filter(pk=user_id).first()
     if (
