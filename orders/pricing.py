@@ -1,11 +1,17 @@
 """Tiered pricing (the seed's PricePolicy) and the level discount."""
 
+import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Prefetch
+from django.db.models.signals import post_delete, post_save
 
 from orders.exceptions import (
     QUANTITY_NOT_AN_INTEGER,
@@ -21,6 +27,8 @@ from orders.exceptions import (
 )
 from orders.models import PriceTier, Service
 from wallet.money import quantize_money
+
+logger = logging.getLogger(__name__)
 
 MAX_QUANTITY_DIGITS = 12
 # Optional ASCII spaces around ASCII digits, nothing else: [0-9], not \d or isdecimal(), which
@@ -66,12 +74,18 @@ def quantity_range(service: Service, tiers: list[PriceTier]) -> tuple[int, int]:
     return max(service.min_quantity, tiers[0].quantity), service.max_quantity
 
 
-def price(*, service: Service, quantity, level_percent: int) -> Quote:
-    """Price ``quantity`` units: largest tier ≤ quantity, then the level's share, half up."""
+def price(
+    *, service: Service, quantity, level_percent: int, tiers: Sequence[PriceTier] | None = None
+) -> Quote:
+    """Price ``quantity`` units: largest tier ≤ quantity, then the level's share, half up.
+
+    ``tiers`` are the service's tiers when the caller read them (``order_place`` reads the
+    service and its tiers in one joined query); else ``service.tiers.all()``.
+    """
     if not service.is_active:
         raise ServiceUnavailable(SERVICE_UNAVAILABLE)
     quantity = parse_quantity(quantity)
-    tiers = sorted(service.tiers.all(), key=lambda t: t.quantity)
+    tiers = sorted(service.tiers.all() if tiers is None else tiers, key=lambda t: t.quantity)
     if not tiers:
         raise ServiceUnavailable(SERVICE_HAS_NO_PRICES)
     minimum, maximum = quantity_range(service, tiers)
@@ -109,3 +123,61 @@ def validate_target(*, service: Service, target: str) -> str:
     elif service.target_pattern and not re.fullmatch(service.target_pattern, target):
         raise InvalidTarget(TARGET_INVALID_PATTERN)
     return target
+
+
+# --- the catalogue: active services and their tiers, cached for forms and pages ----------------
+#
+# Forms and pages (the portal's order form, its confirmation, the live quote) read the services
+# from here instead of the database on every request. The cache is for showing and validating
+# only: ``order_place`` reads the service and its tiers fresh under the account lock and refuses
+# an amount it did not compute (PriceChanged), so a stale catalogue can never set a price. Any
+# save or delete of a service or tier drops it (now and again when the transaction commits); a
+# queryset ``update()`` sends no signal, which CATALOG_TTL bounds.
+
+CATALOG_KEY = "orders:catalog:v1"
+CATALOG_TTL = 60
+
+
+def _cache_call(method: str, *args):
+    """A cache operation that never fails the request: the catalogue is only a shortcut."""
+    try:
+        return getattr(cache, method)(*args)
+    except Exception:  # noqa: BLE001 - an unreachable cache means reading the database
+        logger.warning("orders: catalogue cache %s failed", method, exc_info=True)
+        return None
+
+
+def services_catalog() -> list[Service]:
+    """The services customers may order now, in display order, each with its tiers loaded."""
+    services = _cache_call("get", CATALOG_KEY)
+    if services is None:
+        # From the primary: a lagging replica's rows would otherwise be cached past the lag.
+        services = list(
+            Service.objects.using("default")
+            .filter(is_active=True)
+            .prefetch_related(Prefetch("tiers", queryset=PriceTier.objects.order_by("quantity")))
+        )
+        _cache_call("set", CATALOG_KEY, services, CATALOG_TTL)
+    return services
+
+
+def catalog_service(pk) -> Service | None:
+    """One active service from the catalogue by primary key (text or int), or None."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return next((s for s in services_catalog() if s.pk == pk), None)
+
+
+def catalog_invalidate(**kwargs) -> None:
+    """Drop the catalogue now and once more after the surrounding transaction commits (a reader
+    between the two would otherwise cache what the transaction is about to change)."""
+    _cache_call("delete", CATALOG_KEY)
+    using = kwargs.get("using") or "default"
+    transaction.on_commit(lambda: _cache_call("delete", CATALOG_KEY), using=using)
+
+
+for _model in (Service, PriceTier):
+    post_save.connect(catalog_invalidate, sender=_model, dispatch_uid=f"catalog-save-{_model}")
+    post_delete.connect(catalog_invalidate, sender=_model, dispatch_uid=f"catalog-del-{_model}")

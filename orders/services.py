@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone, translation
 
 from customers.models import Customer
@@ -33,12 +33,12 @@ from orders.exceptions import (
     PriceChanged,
     ServiceUnavailable,
 )
-from orders.models import Order, OrderEvent, Service, render_message
+from orders.models import Order, OrderEvent, PriceTier, Service, render_message
 from orders.pricing import Quote, price, validate_target
 from orders.signals import orders_finished
-from wallet.models import Entry
+from wallet.models import Account, Entry
 from wallet.money import quantize_money
-from wallet.services import account_lock, wallet_debit_order, wallet_refund_order
+from wallet.services import account_lock, wallet_debit_order_locked, wallet_refund_order
 
 PRIMARY = "default"
 Status = Order.Status
@@ -101,22 +101,30 @@ def order_place(
     lock differs (a price, tier, level or discount change since the confirmation), PriceChanged
     carries the new quote and nothing is written. A repeated ``idempotency_key`` for the same
     customer returns the first order, whatever the price now; ``order.replayed`` says which.
+
+    Eight statements on MariaDB and SQLite, BEGIN and COMMIT included (nine with a key; one more
+    on PostgreSQL, ``_lock_for_order``): BEGIN, the account lock with the customer's active flag
+    and level, the service with its tiers (one joined read), [the key], the order, the balance,
+    the entry, the event, COMMIT. ``service`` and ``customer`` may be stale or cached: only their
+    primary keys are used under the lock, where everything that sets the price is read fresh.
     """
-    target = validate_target(service=service, target=target)
+    validate_target(service=service, target=target)  # early and free; again below on fresh data
     try:
         with transaction.atomic(using=PRIMARY):
-            account_lock(customer_id=customer.pk)
             # Under the lock: a double submit waits here for the first and then finds its order.
+            account, customer_active, level_percent = _lock_for_order(customer.pk)
             if idempotency_key and (existing := _order_by_key(idempotency_key)):
                 return _same_submit(existing, customer)
-            # Re-read under the lock: deactivation and level changes are seen at once.
-            customer = Customer.objects.using(PRIMARY).select_related("level").get(pk=customer.pk)
-            if not customer.is_active:
+            if not customer_active:
                 raise CustomerInactive(CUSTOMER_INACTIVE)
-            # Price from the primary as it is now: a service deactivated or repriced since the
-            # form was shown is seen, and a replica's lag never sets a price.
-            service = _service_for_pricing(service)
-            quote = order_quote(customer=customer, service=service, quantity=quantity)
+            # Price from the primary as it is now, read after the lock was granted: a service
+            # deactivated or repriced since the form was shown is seen, and a replica's lag (or
+            # any cache) never sets a price.
+            service, tiers = _service_for_pricing(service)
+            target = validate_target(service=service, target=target)
+            quote = price(
+                service=service, quantity=quantity, level_percent=level_percent, tiers=tiers
+            )
             if expected_amount is not None and quote.amount != expected_amount:
                 raise PriceChanged(quote=quote)
             order = Order.objects.using(PRIMARY).create(
@@ -133,8 +141,9 @@ def order_place(
                 created_by=created_by,
                 memo=memo,
             )
-            wallet_debit_order(
-                customer_id=customer.pk,
+            # The account locked above is handed down: no second lock, no savepoint.
+            wallet_debit_order_locked(
+                account=account,
                 amount=quote.amount,
                 order_number=order.number,
                 created_by=created_by,
@@ -142,7 +151,8 @@ def order_place(
             _event(order, "", Status.PENDING, actor=created_by)
             transaction.on_commit(lambda: _run_placed_hooks(order), using=PRIMARY)
     except IntegrityError:
-        # The same key committed for another customer (whose lock we did not wait for).
+        # The same key committed for another customer (whose lock we did not wait for), or the
+        # key raced past the look-up: the first order is found by its unique key.
         if idempotency_key and (existing := _order_by_key(idempotency_key)):
             return _same_submit(existing, customer)
         raise
@@ -150,15 +160,70 @@ def order_place(
     return order
 
 
+def _lock_for_order(customer_id: int) -> tuple[Account, bool, int]:
+    """The customer's account locked FOR UPDATE, the customer's active flag and level percent.
+
+    On MariaDB/MySQL (and SQLite, whose IMMEDIATE transaction already holds the write lock) one
+    statement: the customer and level are scalar subqueries of the locking read. InnoDB locks
+    only the account row (a join would lock the level row too and serialise every customer of a
+    level), and evaluates the subqueries after the lock is granted, so in READ COMMITTED they see
+    whatever was committed before it (``test_price_concurrency`` proves it for a level change).
+    PostgreSQL takes a statement's snapshot before it waits for a lock, so there the customer is
+    read by a second statement after the lock.
+    """
+    accounts = Account.objects.using(PRIMARY).select_for_update().filter(customer_id=customer_id)
+    one_statement = connections[PRIMARY].vendor in ("mysql", "sqlite")
+    if one_statement:
+        of_customer = Customer.objects.filter(pk=OuterRef("customer_id"))
+        accounts = accounts.annotate(
+            customer_active=Subquery(of_customer.values("is_active")[:1]),
+            level_percent=Subquery(of_customer.values("level__discount_percent")[:1]),
+        )
+    account = accounts.first()
+    if account is None:  # first use: account_lock creates it (customers imported in bulk)
+        account_lock(customer_id=customer_id)
+        account = accounts.first()
+    if one_statement:
+        return account, bool(account.customer_active), account.level_percent
+    row = (
+        Customer.objects.using(PRIMARY)
+        .filter(pk=customer_id)
+        .values_list("is_active", "level__discount_percent")
+        .first()
+    )
+    return (account, row[0], row[1]) if row else (account, False, 0)
+
+
 def _order_by_key(idempotency_key: str) -> Order | None:
     return Order.objects.using(PRIMARY).filter(idempotency_key=idempotency_key).first()
 
 
-def _service_for_pricing(service: Service) -> Service:
-    try:
-        return Service.objects.using(PRIMARY).prefetch_related("tiers").get(pk=service.pk)
-    except Service.DoesNotExist as exc:
-        raise ServiceUnavailable(SERVICE_UNAVAILABLE) from exc
+_SERVICE_FIELDS = [field.attname for field in Service._meta.concrete_fields]
+
+
+def _service_for_pricing(service: Service) -> tuple[Service, list[PriceTier]]:
+    """The service as the primary has it now, and its tiers by quantity: one joined read."""
+    rows = list(
+        Service.objects.using(PRIMARY)
+        .filter(pk=service.pk)
+        .order_by("tiers__quantity")
+        .values(*_SERVICE_FIELDS, "tiers__id", "tiers__quantity", "tiers__price")
+    )
+    if not rows:
+        raise ServiceUnavailable(SERVICE_UNAVAILABLE)
+    fresh = Service(**{name: rows[0][name] for name in _SERVICE_FIELDS})
+    fresh._state.adding, fresh._state.db = False, PRIMARY
+    tiers = [
+        PriceTier(
+            id=row["tiers__id"],
+            service=fresh,
+            quantity=row["tiers__quantity"],
+            price=row["tiers__price"],
+        )
+        for row in rows
+        if row["tiers__id"] is not None
+    ]
+    return fresh, tiers
 
 
 def _same_submit(order: Order, customer: Customer) -> Order:

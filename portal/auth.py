@@ -3,12 +3,26 @@
 from functools import wraps
 
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate, login, logout
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    REDIRECT_FIELD_NAME,
+    SESSION_KEY,
+    authenticate,
+    get_user_model,
+    load_backend,
+    login,
+    logout,
+)
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +31,6 @@ from core.net import client_ip
 from customers.exceptions import InvalidMobile
 from customers.models import Customer
 from customers.phone import normalize_mobile
-from customers.selectors import customer_get_for_user
 from portal import sms_codes
 
 BAD_CREDENTIALS = _(
@@ -46,11 +59,57 @@ def customer_by_mobile(mobile: str) -> Customer | None:
 
 
 def portal_customer(user: AbstractBaseUser) -> Customer | None:
-    """The user's customer when the user may use the portal: active, not staff, customer active."""
+    """The user's customer when the user may use the portal: active, not staff, customer active.
+
+    Read with the user when ``authenticated_user`` loaded both; else one query (with the level).
+    """
     if not user.is_authenticated or not user.is_active or user.is_staff or user.is_superuser:
         return None
-    customer = customer_get_for_user(user=user)
+    customer_of = get_user_model().customer.related
+    if customer_of.is_cached(user):
+        customer = customer_of.get_cached_value(user)
+    else:
+        customer = Customer.objects.select_related("level").filter(user=user).first()
+        if customer is not None:
+            customer.user = user  # the same user, not read again
     return customer if customer is not None and customer.is_active else None
+
+
+def authenticated_user(request: HttpRequest) -> AbstractBaseUser:
+    """``request.user`` with its customer and level read in the same statement.
+
+    Django's ``get_user`` reads the user, then the portal would read the customer: two statements
+    on every portal request. Here one: the session's user with ``select_related`` of its
+    customer and level, accepted only on exactly the terms Django's own ``get_user`` accepts
+    without side effects (a ModelBackend session, an active user, a session hash matching the
+    current secret). Anything else (no session, another backend, a fallback secret to rotate,
+    a changed password to flush) is left to Django: ``request.user`` as usual.
+    """
+    if hasattr(request, "_cached_user") or not hasattr(request, "session"):
+        return request.user
+    session = request.session
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+        session_hash = session[HASH_SESSION_KEY]
+    except (KeyError, ValidationError):
+        return request.user
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return request.user
+    backend = load_backend(backend_path)
+    if not isinstance(backend, ModelBackend) or type(backend).get_user is not ModelBackend.get_user:
+        return request.user  # a backend that loads users its own way
+    users = get_user_model()._default_manager.select_related("customer__level")
+    user = users.filter(pk=user_id).first()
+    if (
+        user is None
+        or not backend.user_can_authenticate(user)
+        or not session_hash
+        or not constant_time_compare(session_hash, user.get_session_auth_hash())
+    ):
+        return request.user
+    request._cached_user = user  # what AuthenticationMiddleware's lazy request.user returns
+    return request.user
 
 
 def _cool_off_minutes(request: HttpRequest) -> int:
@@ -119,7 +178,7 @@ def portal_login_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        customer = portal_customer(request.user)
+        customer = portal_customer(authenticated_user(request))
         if customer is None:
             if request.user.is_authenticated:
                 if not request.user.is_staff:

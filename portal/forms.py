@@ -12,13 +12,14 @@ from customers.models import Customer
 from customers.phone import normalize_mobile
 from orders.forms import PricedOrderFormMixin
 from orders.models import Service
-from orders.pricing import Quote
+from orders.pricing import Quote, services_catalog
 from portal.labels import KIND_LABELS, STATUS_LABELS
-from portal.selectors import EntryFilters, OrderFilters, services_for_order
+from portal.selectors import EntryFilters, OrderFilters
 
 DATE_RANGE_REVERSED = _("The start date must not be after the end date.")
 CODE_FORMAT = _("Enter the 6 digits of the code.")
 CHOOSE_SERVICE = _("Choose one of the services offered.")
+CHOOSE_A_SERVICE = _("Choose a service")
 
 
 class BootstrapForm(forms.Form):
@@ -97,10 +98,10 @@ class SmsLoginForm(BootstrapForm):
 class OrderForm(PricedOrderFormMixin, BootstrapForm):
     """Service, target and quantity; valid once the order can be priced for this customer."""
 
-    service = forms.ModelChoiceField(
+    # The choices are the cached catalogue (orders.pricing.services_catalog): showing, validating
+    # and pricing the form reads no service or tier; order_place reads them fresh under the lock.
+    service = forms.ChoiceField(
         label=_("Service"),
-        queryset=services_for_order(),
-        empty_label=_("Choose a service"),
         error_messages={"required": CHOOSE_SERVICE, "invalid_choice": CHOOSE_SERVICE},
     )
     target = forms.CharField(
@@ -121,8 +122,16 @@ class OrderForm(PricedOrderFormMixin, BootstrapForm):
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.quote: Quote | None = None
+        self.services = {str(service.pk): service for service in services_catalog()}
+        self.fields["service"].choices = [
+            ("", CHOOSE_A_SERVICE),
+            *((pk, service.name) for pk, service in self.services.items()),
+        ]
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+    def clean_service(self) -> Service:
+        return self.services[self.cleaned_data["service"]]
 
     def clean_target(self):
         return self.cleaned_data["target"].strip()

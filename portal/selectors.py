@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -10,7 +11,7 @@ from django.utils import timezone
 from customers.models import Customer
 from orders.models import Order, OrderEvent, Service
 from wallet.models import Entry
-from wallet.selectors import entries_of
+from wallet.selectors import balance_of, entries_of
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,14 @@ def _date_range(queryset: QuerySet, field: str, start: date | None, end: date | 
         # The whole end day, in the site's time zone.
         queryset = queryset.filter(**{f"{field}__lt": _day_start(end) + timedelta(days=1)})
     return queryset
+
+
+def balance_shown(customer: Customer) -> Decimal:
+    """The customer's balance, read from the primary once per request: the page and its
+    navigation bar (``nav_balance``) show the same figure for one statement."""
+    if getattr(customer, "portal_balance", None) is None:
+        customer.portal_balance = balance_of(customer_id=customer.pk)
+    return customer.portal_balance
 
 
 def services_for_order() -> QuerySet[Service]:

@@ -182,38 +182,18 @@ def _post_once(
                 return _replay(entry, fingerprint)
             if kind in (Entry.Kind.CANCEL_REFUND, Entry.Kind.REFUND):
                 _check_refund(account, amount, order_number)
-            new_balance = account.balance + signed
-            if new_balance < 0:
-                raise InsufficientFunds(INSUFFICIENT_FUNDS, balance=account.balance, amount=amount)
-            updated = (
-                Account.objects.using(PRIMARY)
-                .filter(pk=account.pk, balance=account.balance)
-                .update(balance=new_balance)
-            )
-            if updated != 1:  # impossible under the lock; refuse rather than guess
-                raise IntegrityError("account balance changed under a row lock")
-            entry = Entry.objects.using(PRIMARY).create(
-                account=account,
+            return _write(
+                account,
                 kind=kind,
-                amount=signed,
-                balance_after=new_balance,
-                order_number=order_number,
+                signed=signed,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
                 created_by=created_by,
                 memo=memo,
-                idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
+                order_number=order_number,
                 payment_method=payment_method,
                 payment_reference=payment_reference,
             )
-            entry.replayed = False
-            balance_changed.send(
-                sender=Account,
-                account=account,
-                before=account.balance,
-                after=new_balance,
-                entry=entry,
-            )
-            return entry
     except IntegrityError:
         # Another transaction committed first with the same key (unique index): replay or
         # refuse; or with the same payment reference (unique index): name the earlier entry.
@@ -223,6 +203,53 @@ def _post_once(
         if payment_reference is not None:
             _refuse_duplicate_payment(payment_method, payment_reference)
         raise
+
+
+def _write(
+    account: Account,
+    *,
+    kind: Entry.Kind,
+    signed: Decimal,
+    idempotency_key: str,
+    fingerprint: str,
+    created_by: AbstractBaseUser | None,
+    memo: str,
+    order_number: str = "",
+    payment_method: str = "",
+    payment_reference: str | None = None,
+) -> Entry:
+    """On the account locked by this transaction: check, write the balance and its entry, and
+    send ``balance_changed``. Two statements (UPDATE, INSERT); ``account.balance`` follows.
+    """
+    new_balance = account.balance + signed
+    if new_balance < 0:
+        raise InsufficientFunds(INSUFFICIENT_FUNDS, balance=account.balance, amount=abs(signed))
+    updated = (
+        Account.objects.using(PRIMARY)
+        .filter(pk=account.pk, balance=account.balance)
+        .update(balance=new_balance)
+    )
+    if updated != 1:  # impossible under the lock; refuse rather than guess
+        raise IntegrityError("account balance changed under a row lock")
+    entry = Entry.objects.using(PRIMARY).create(
+        account=account,
+        kind=kind,
+        amount=signed,
+        balance_after=new_balance,
+        order_number=order_number,
+        created_by=created_by,
+        memo=memo,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+        payment_method=payment_method,
+        payment_reference=payment_reference,
+    )
+    entry.replayed = False
+    before, account.balance = account.balance, new_balance
+    balance_changed.send(
+        sender=Account, account=account, before=before, after=new_balance, entry=entry
+    )
+    return entry
 
 
 def _refuse_duplicate_payment(method: str, reference: str) -> None:
@@ -321,6 +348,38 @@ def wallet_debit_order(
         kind=Entry.Kind.ORDER_DEBIT,
         amount=parse_amount(amount),
         idempotency_key=debit_key(order_number),
+        created_by=created_by,
+        memo=memo,
+        order_number=order_number,
+    )
+
+
+def wallet_debit_order_locked(
+    *,
+    account: Account,
+    amount: Decimal,
+    order_number: str,
+    created_by: AbstractBaseUser | None = None,
+    memo: str = "",
+) -> Entry:
+    """Pay for an order on an account the caller's transaction has already locked FOR UPDATE
+    (``order_place``): no second lock, no savepoint, no pre-read of the key.
+
+    The entry's unique key (``debit:<order number>``) is relied on instead: a repeated debit
+    raises IntegrityError, which breaks the caller's transaction; its owner rolls back and
+    replays (an order number is unique, so this only happens if the order insert was skipped).
+    The balance check, the entry and ``balance_changed`` are those of every other movement.
+    """
+    if not transaction.get_connection(PRIMARY).in_atomic_block:
+        raise transaction.TransactionManagementError("the account must be locked by the caller")
+    amount = parse_amount(amount)
+    signed = -amount
+    return _write(
+        account,
+        kind=Entry.Kind.ORDER_DEBIT,
+        signed=signed,
+        idempotency_key=debit_key(order_number),
+        fingerprint=_fingerprint(account.customer_id, Entry.Kind.ORDER_DEBIT, signed, order_number),
         created_by=created_by,
         memo=memo,
         order_number=order_number,

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from customers.models import Level
 from orders.exceptions import PriceChanged
 from orders.models import Order, PriceTier
+from orders.pricing import catalog_service
 from orders.services import order_place, order_quote
 from orders.tests.conftest import funded_customer
 from orders.tests.factories import ServiceFactory
@@ -128,3 +129,52 @@ def test_placers_racing_price_flips_are_charged_only_a_price_they_confirmed():
     assert balance_of(customer_id=customer.pk) == Decimal("10000.00") - total
     assert_ledger_reconciles()
     assert_each_order_debited_once_refunded_at_most_once()
+
+
+@pytest.mark.parametrize("expected", ["none", "old amount"])
+def test_a_price_committed_between_the_cache_read_and_the_lock_is_the_price_charged(expected):
+    """The placer holds a cached service (the catalogue, as the portal form uses it) read before
+    another connection commits a new tier price with a queryset update, which sends no signal
+    and so leaves the cache stale. order_place reads the tiers under the lock: it charges the
+    new price (no amount confirmed) or refuses the old amount, never charges the old price."""
+    customer = funded_customer(percent=100, balance="100.00")
+    service = ServiceFactory(tiers=[(1, "1.00")])
+    read, changed = threading.Event(), threading.Event()
+
+    def place():
+        cached = catalog_service(service.pk)  # the cache read
+        shown = order_quote(customer=customer, service=cached, quantity=10).amount
+        read.set()
+        assert changed.wait(timeout=20)
+        return shown, order_place(
+            customer=customer,
+            service=cached,
+            target="https://a.cn",
+            quantity=10,
+            expected_amount=shown if expected == "old amount" else None,
+        )
+
+    def change_price():
+        assert read.wait(timeout=20)
+        with transaction.atomic():
+            PriceTier.objects.filter(service=service).update(price=Decimal("2.00"))
+        changed.set()
+
+    placer, placed = _in_thread(place)
+    changer, change = _in_thread(change_price)
+    changer.join(timeout=30)
+    placer.join(timeout=30)
+    assert "error" not in change, change
+    assert catalog_service(service.pk).tiers.all()[0].price == Decimal("1.00")  # still stale
+    if expected == "old amount":
+        error = placed.get("error")
+        assert isinstance(error, PriceChanged), placed
+        assert error.amount == Decimal("20.00")
+        assert not Order.objects.exists()
+        assert balance_of(customer_id=customer.pk) == Decimal("100.00")
+    else:
+        shown, order = placed["result"]
+        assert shown == Decimal("10.00")
+        assert order.amount == Decimal("20.00") == Order.objects.get().amount
+        assert Entry.objects.get(kind=Entry.Kind.ORDER_DEBIT).amount == Decimal("-20.00")
+        assert balance_of(customer_id=customer.pk) == Decimal("80.00")

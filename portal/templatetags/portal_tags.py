@@ -40,10 +40,11 @@ def kind_name(kind: str) -> str:
 
 @register.simple_tag
 def nav_balance(customer) -> str:
-    """The customer's balance for the navigation bar, formatted like ``money``."""
-    from wallet.selectors import balance_of
+    """The customer's balance for the navigation bar, formatted like ``money``: the figure the
+    page shows, read once per request (``portal.selectors.balance_shown``)."""
+    from portal.selectors import balance_shown
 
-    return money(balance_of(customer_id=customer.pk))
+    return money(balance_shown(customer))
 
 
 TOPUP_COLOURS = {"pending": "warning", "approved": "success", "rejected": "danger"}

@@ -6,13 +6,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.exceptions import DomainError
-from orders.models import Service
+from orders.pricing import catalog_service
 from orders.services import order_quote
 from portal.auth import portal_login_required
 from portal.forms import CHOOSE_SERVICE
 from portal.labels import STATUS_COLOURS, STATUS_LABELS
-from portal.selectors import order_counts_by_status, orders_of, services_for_order
-from wallet.selectors import balance_of
+from portal.selectors import balance_shown, order_counts_by_status, orders_of
 
 RECENT_ORDERS = 5
 
@@ -25,7 +24,7 @@ def dashboard_view(request):
     customer = request.customer
     counts = order_counts_by_status(customer=customer)
     context = {
-        "balance": balance_of(customer_id=customer.pk),
+        "balance": balance_shown(customer),
         "level": customer.level,
         "status_counts": [
             {
@@ -50,9 +49,8 @@ def _quote_error(message: str, status: int = 400) -> JsonResponse:
 @portal_login_required
 def quote_view(request):
     """JSON: what ``quantity`` of ``service`` costs this customer now, and the balance after."""
-    try:
-        service = services_for_order().get(pk=int(request.GET.get("service", "")))
-    except (ValueError, Service.DoesNotExist):
+    service = catalog_service(request.GET.get("service", ""))  # cached; order_place re-reads
+    if service is None:
         return _quote_error(CHOOSE_SERVICE)
     try:
         quote = order_quote(
@@ -60,7 +58,7 @@ def quote_view(request):
         )
     except DomainError as exc:
         return _quote_error(exc.message)
-    balance = balance_of(customer_id=request.customer.pk)
+    balance = balance_shown(request.customer)
     return JsonResponse(
         {
             "ok": True,

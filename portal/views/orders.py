@@ -23,15 +23,8 @@ from portal.auth import portal_login_required
 from portal.exports import csv_response, local_time
 from portal.forms import ConfirmOrderForm, OrderFilterForm, OrderForm
 from portal.labels import status_label
-from portal.selectors import (
-    order_entries,
-    order_events,
-    order_of,
-    orders_of,
-    services_for_order,
-)
+from portal.selectors import balance_shown, order_entries, order_events, order_of, orders_of
 from wallet.exceptions import INSUFFICIENT_FUNDS
-from wallet.selectors import balance_of
 
 ORDER_PLACED = _("Order %(number)s is placed: %(amount)s was charged to your balance.")
 ORDER_ALREADY_PLACED = _("This order was already placed as %(number)s; it was not charged twice.")
@@ -40,11 +33,15 @@ ORDER_CANCELLED = _("Order %(number)s is cancelled: %(amount)s was refunded to y
 NOT_CANCELLABLE = _("Only a pending order can be cancelled.")
 
 
+def _balance(request):
+    return balance_shown(request.customer)
+
+
 def _order_form_page(request, form, status=200):
     context = {
         "form": form,
-        "services": services_for_order(),
-        "balance": balance_of(customer_id=request.customer.pk),
+        "services": list(form.services.values()),
+        "balance": _balance(request),
         "level": request.customer.level,
     }
     return render(request, "portal/order_form.html", context, status=status)
@@ -58,7 +55,7 @@ def _insufficient(form, balance) -> bool:
 
 
 def _confirm_page(request, form, *, quote, notice=""):
-    balance = balance_of(customer_id=request.customer.pk)
+    balance = _balance(request)
     data = form.cleaned_data
     confirm = ConfirmOrderForm(
         customer=request.customer,
@@ -96,7 +93,7 @@ def order_new_view(request):
         }
         return _order_form_page(request, OrderForm(customer=request.customer, initial=initial))
     form = OrderForm(request.POST, customer=request.customer)
-    if not form.is_valid() or _insufficient(form, balance_of(customer_id=request.customer.pk)):
+    if not form.is_valid() or _insufficient(form, _balance(request)):
         return _order_form_page(request, form)
     return _confirm_page(request, form, quote=form.quote)
 
@@ -231,7 +228,7 @@ def order_cancel_view(request, number):
         if order.status != Order.Status.PENDING:
             messages.error(request, NOT_CANCELLABLE)
             return redirect("portal:order_detail", number=order.number)
-        balance = balance_of(customer_id=request.customer.pk)
+        balance = _balance(request)
         context = {"order": order, "balance": balance, "balance_after": balance + order.amount}
         return render(request, "portal/order_cancel.html", context)
     try:

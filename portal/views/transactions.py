@@ -13,8 +13,7 @@ from portal.auth import portal_login_required
 from portal.exports import csv_response, local_time
 from portal.forms import EntryFilterForm
 from portal.labels import kind_label
-from portal.selectors import ledger_of
-from wallet.selectors import balance_of
+from portal.selectors import balance_shown, ledger_of
 
 
 def _filtered_entries(request):
@@ -44,7 +43,7 @@ def transaction_list_view(request):
     context = {
         "form": form,
         "page": page,
-        "balance": balance_of(customer_id=request.customer.pk),
+        "balance": balance_shown(request.customer),
     }
     return render(request, "portal/transaction_list.html", context)
 
