@@ -137,8 +137,8 @@ def place_raw(customer: Customer, service: Service) -> None:
         assert cursor.rowcount == 1
         cursor.execute(
             "INSERT INTO wallet_entry (account_id, kind, amount, balance_after, order_number, "
-            "memo, idempotency_key, request_fingerprint, created_at) "
-            "VALUES (%s, 'order_debit', %s, %s, %s, '', %s, %s, %s)",
+            "memo, idempotency_key, request_fingerprint, payment_method, created_at) "
+            "VALUES (%s, 'order_debit', %s, %s, %s, '', %s, %s, '', %s)",
             [account_id, -amount, balance - amount, number, debit_key(number),
              secrets.token_hex(32), now],
         )  # fmt: skip
