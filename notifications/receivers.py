@@ -6,11 +6,11 @@ here commit or roll back with the change. No network here; the SMS goes after th
 """
 
 import logging
-import time
 from decimal import Decimal
 
 import sms
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -80,32 +80,48 @@ def order_finished(sender, *, orders, using="default", **kwargs) -> None:
         )
 
 
-# Customers known to have no alert, per process: most debits then cost no statement (order_place
-# has a statement budget). An entry lives ALERT_UNKNOWN_SECONDS; saving or deleting an alert
-# forgets it at once in this process, so only another process may miss a crossing in the first
-# seconds after a threshold is first set. A customer with an alert is always read.
-_without_alert: dict[int, float] = {}
-WITHOUT_ALERT_MAX = 100_000
+# "This customer has no alert", kept in the shared cache (Redis in production, so every web
+# process and agent sees the same answer): most debits then cost no SQL statement (order_place
+# has a statement budget). Saving or deleting an alert deletes the key once that write commits,
+# so a threshold set in one process is seen by the next debit anywhere. If the cache is down,
+# the alert is read from the database. A customer with an alert is always read.
+WITHOUT_ALERT_SECONDS = 24 * 3600
+
+
+def _without_alert_key(customer_id: int) -> str:
+    return f"notifications:no-alert:{customer_id}"
 
 
 def _known_without_alert(customer_id: int) -> bool:
-    until = _without_alert.get(customer_id)
-    return until is not None and until > time.monotonic()
+    try:
+        return cache.get(_without_alert_key(customer_id)) is not None
+    except Exception:  # noqa: BLE001 - a cache outage costs one read, never an alert
+        return False
 
 
 def _remember_without_alert(customer_id: int) -> None:
-    if len(_without_alert) >= WITHOUT_ALERT_MAX:
-        _without_alert.clear()
-    seconds = getattr(settings, "NOTIFICATIONS_ALERT_UNKNOWN_SECONDS", 30)
-    _without_alert[customer_id] = time.monotonic() + seconds
+    try:
+        cache.set(_without_alert_key(customer_id), 1, WITHOUT_ALERT_SECONDS)
+    except Exception:  # noqa: BLE001
+        logger.warning("notifications: cache unavailable; alerts read from the database")
 
 
 @receiver(
     [post_save, post_delete], sender=LowBalanceAlert, dispatch_uid="notifications.alert_saved"
 )
-def alert_saved(sender, instance, **kwargs) -> None:
-    """Forget "this customer has no alert" as soon as one is saved or deleted."""
-    _without_alert.pop(instance.customer_id, None)
+def alert_saved(sender, instance, using="default", **kwargs) -> None:
+    """Forget "this customer has no alert" as soon as one is saved or deleted (now and after
+    the commit, so a debit racing the write cannot re-remember the old answer for long)."""
+    key = _without_alert_key(instance.customer_id)
+
+    def forget() -> None:
+        try:
+            cache.delete(key)
+        except Exception:  # noqa: BLE001
+            logger.warning("notifications: could not forget %s in the cache", key)
+
+    forget()
+    transaction.on_commit(forget, using=using)
 
 
 @receiver(balance_changed, dispatch_uid="notifications.balance_changed")
