@@ -487,7 +487,7 @@ def _username_ok(username: str) -> bool:
 
 
 WRITE_BATCH = 2000
-PROGRESS_STEP = 500
+PROGRESS_STEP = 100
 FORMULA_COLUMNS = ("username", "name", "mobile", "level", "account_manager", "active")
 
 
