@@ -30,7 +30,11 @@ from customers.exceptions import (
 )
 from customers.models import Customer, Level
 from customers.phone import normalize_mobile
-from customers.services import customers_bulk_create, customers_bulk_update
+from customers.services import (
+    customers_bulk_create,
+    customers_bulk_insert,
+    customers_bulk_update,
+)
 
 User = get_user_model()
 
@@ -515,15 +519,21 @@ def _create(rows: list[dict]) -> None:
     """New customers in bulk: users with unusable passwords, rows, manager permissions."""
     if not rows:
         return
-    customers = []
-    for values in rows:
-        # Unusable, like make_password(None), without hashing or 40 random.choice calls.
-        password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
-        user = User(username=values["username"], is_staff=False, password=password)
-        customer = Customer(user=user, is_active=True)
-        _apply(customer, values)
-        customers.append(customer)
-    customers_bulk_create(customers=customers)
+    customers_bulk_insert(
+        rows=[
+            {
+                "username": values["username"],
+                # Unusable, like make_password(None), without hashing or random.choice calls.
+                "password": UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30),
+                "name": values["name"],
+                "mobile": values["mobile"],
+                "level_id": values["level"].pk,
+                "account_manager_id": getattr(values.get("account_manager"), "pk", None),
+                "is_active": values.get("active") is not False,
+            }
+            for values in rows
+        ]
+    )
 
 
 # Mainland mobiles written as 11 digits are most of every file. Whether phonenumbers accepts
