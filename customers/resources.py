@@ -22,7 +22,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
 
-from core.exports import escape_formula, looks_like_formula
+from core.exports import (
+    IDENT,
+    NUMBER,
+    TEXT,
+    ExportSpec,
+    escape_formula,
+    keyset,
+    looks_like_formula,
+)
 from customers.exceptions import (
     INVALID_MOBILE,
     LEVEL_INACTIVE,
@@ -39,6 +47,7 @@ from customers.services import (
 User = get_user_model()
 
 COLUMNS = ("username", "name", "mobile", "level", "account_manager", "active")
+IGNORED_COLUMNS = ("created_at",)  # in our exports; read back without effect
 # Headers a person may type instead of the English column names.
 HEADER_ALIASES = {
     "用户名": "username",
@@ -49,6 +58,9 @@ HEADER_ALIASES = {
     "手机号": "mobile",
     "等级": "level",
     "客户经理": "account_manager",
+    "account manager": "account_manager",
+    "创建时间": "created_at",
+    "created at": "created_at",
     "启用": "active",
     "有效": "active",
 }
@@ -369,7 +381,8 @@ class CustomerResource(resources.ModelResource):
         return [
             header
             for header in headers
-            if header and HEADER_ALIASES.get(header, header.lower()) not in COLUMNS
+            if header
+            and HEADER_ALIASES.get(header, header.lower()) not in (*COLUMNS, *IGNORED_COLUMNS)
         ]
 
     def import_fast(self, dataset, *, dry_run: bool, progress, errors_kept: int = 1000) -> dict:
@@ -493,13 +506,14 @@ def _username_ok(username: str) -> bool:
 WRITE_BATCH = 2000
 PROGRESS_STEP = 100
 FORMULA_COLUMNS = ("username", "name", "mobile", "level", "account_manager", "active")
+IGNORED_COLUMNS = ("created_at",)  # in our exports; read back without effect
 
 
 def _check_formulas(row: dict, errors: dict) -> None:
     for column in FORMULA_COLUMNS:
         value = row.get(column)
-        if isinstance(value, str) and looks_like_formula(value.lstrip(" ")):
-            start = value.lstrip(" ")[:1]
+        if isinstance(value, str) and looks_like_formula(value.strip()):
+            start = value.strip()[:1]
             errors.setdefault(column, []).append(str(FORMULA_CELL % {"start": repr(start)}))
 
 
@@ -561,3 +575,41 @@ def fast_normalize_mobile(raw: str) -> str:
     if not ok:
         raise InvalidMobile(INVALID_MOBILE)
     return "+86" + raw
+
+
+# -- export (core.exports, jobs.exports): the same columns, headers an import reads back ------
+
+
+def customer_export_spec() -> ExportSpec:
+    """Customers as CSV/XLSX; the headers (English or Chinese) are what the import reads."""
+    return ExportSpec(
+        name="customers",
+        sheet=gettext_lazy("customers"),
+        columns=[
+            (gettext_lazy("username"), TEXT),
+            (gettext_lazy("name"), TEXT),
+            (gettext_lazy("mobile"), IDENT),
+            (gettext_lazy("level"), TEXT),
+            (gettext_lazy("account manager"), TEXT),
+            (gettext_lazy("active"), NUMBER),
+            (gettext_lazy("created at"), TEXT),
+        ],
+        rows=_export_rows,
+    )
+
+
+def _export_rows(queryset):
+    from django.utils import timezone
+
+    queryset = queryset.select_related("user", "level", "account_manager")
+    for customer in keyset(queryset):
+        manager = customer.account_manager
+        yield [
+            customer.user.username,
+            customer.name,
+            export_mobile(customer.mobile),
+            customer.level.name,
+            manager.get_username() if manager is not None else "",
+            1 if customer.is_active else 0,
+            timezone.localtime(customer.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+        ]

@@ -9,4 +9,4 @@ class JobsConfig(AppConfig):
 
     def ready(self):
         # The generic kinds (imports); apps with their own kinds register them in their ready().
-        from jobs import imports  # noqa: F401
+        from jobs import exports, imports  # noqa: F401

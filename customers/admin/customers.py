@@ -36,6 +36,7 @@ from customers.selectors import (
 )
 from customers.services import customer_create, customer_set_password, customer_update
 from jobs import conf as jobs_conf
+from jobs.exports import export_view
 from jobs.imports import ImportForm, ImportRefused, import_start
 
 PASSWORD_SET = _("The portal password of %(customer)s was set.")
@@ -168,6 +169,12 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
             "max_bytes": jobs_conf.import_max_bytes(),
         }
         return TemplateResponse(request, self.import_template_name, context)
+
+    def export_action(self, request, *args, **kwargs):
+        """CSV/XLSX of the list as filtered now: streamed when small, a background job when big."""
+        return export_view(
+            request, model_admin=self, spec="customers.resources.customer_export_spec"
+        )
 
     def process_import(self, request, *args, **kwargs):
         """The library's synchronous confirm is replaced by the job page's confirm."""

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from customers.models import Customer
+from customers.resources import COLUMNS, HEADER_ALIASES
 from customers.tests.test_import_export import HEADER, Preview, confirm, run_jobs, upload
 from jobs.models import Job
 
@@ -134,3 +135,69 @@ def test_a_queued_job_is_cancelled(admin_client):
     run_jobs()
     job.refresh_from_db()
     assert job.state == "cancelled"
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_the_csv_export_opens_in_excel_with_chinese_headers_and_text_mobiles(client, staff, books):
+    import csv
+
+    client.force_login(staff["财务"])
+    response = client.get(
+        reverse("admin:customers_customer_export"),
+        {"format": "csv"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    raw = _body(response)
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    # Chinese headers, each one the import reads back.
+    assert [HEADER_ALIASES[h] for h in rows[0]] == [*COLUMNS, "created_at"]
+    alice = next(row for row in rows if row[0] == "alice")
+    assert alice[2].startswith("\t138") and alice[5] == "1"
+
+
+def test_the_xlsx_export_has_text_mobiles_and_numbers(client, staff, books):
+    import openpyxl
+
+    client.force_login(staff["财务"])
+    response = client.get(
+        reverse("admin:customers_customer_export"), {"format": "xlsx"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(_body(response))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("username", "name", "mobile")
+    alice = next(row for row in rows if row[0] == "alice")
+    assert isinstance(alice[2], str) and alice[2].startswith("138") and alice[5] == 1
+
+
+def test_a_big_filtered_export_runs_as_a_job_only_its_owner_downloads(
+    client, staff, books, settings
+):
+    import csv
+
+    settings.JOBS_EXPORT_STREAM_ROWS = 1
+    client.force_login(staff["财务"])
+    m1 = books["m1"].pk
+    response = client.get(
+        reverse("admin:customers_customer_export"),
+        {"format": "csv", "account_manager__id__exact": m1},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    job = Job.objects.get(kind="export")
+    assert response["Location"] == reverse("admin:jobs_job_page", args=[job.pk])
+    run_jobs()
+    job.refresh_from_db()
+    assert job.state == "done" and job.result["rows"] == 2, (job.error, job.result)
+    url = reverse("admin:jobs_job_download", args=[job.pk])
+    raw = _body(client.get(url))
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert {row["username"] for row in rows} == {"alice", "amy"}  # manager1's only
+    client.force_login(staff["管理员"])
+    assert client.get(url).status_code == 403
