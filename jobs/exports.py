@@ -14,8 +14,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import reverse
-from django.utils.module_loading import import_string
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from core.exports import csv_lines, export_filename, export_response, write_xlsx
