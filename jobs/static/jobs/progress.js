@@ -47,8 +47,11 @@
       show(error, Boolean(status.error) && status.state !== "cancelled");
       var result = status.result || {};
       var summary = document.getElementById("job-summary");
-      if (result.rows !== undefined) {
+      if (result.new !== undefined) {
         summary.textContent = fill(labels.labelSummary, result);
+        show(summary, true);
+      } else if (result.rows !== undefined && status.state === "done") {
+        summary.textContent = fill(labels.labelExported, { rows: result.rows.toLocaleString() });
         show(summary, true);
       }
       var errors = result.errors || [];
