@@ -186,7 +186,7 @@ class JobAdmin(admin.ModelAdmin):
     def _confirm(self, request, pk):
         check = self._job(request, pk)
         try:
-            write = import_confirm(check=check)
+            write = import_confirm(check=check, user=request.user)
         except ImportRefused as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:jobs_job_page", args=[check.pk]))

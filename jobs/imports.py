@@ -17,6 +17,7 @@ import hashlib
 import io
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.module_loading import import_string
@@ -146,8 +147,11 @@ def prepare_upload(upload, *, encoding: str, resource_class) -> tuple[bytes, str
     raise ImportRefused(WRONG_TYPE)
 
 
-def import_start(*, owner, upload, encoding: str, resource: str, name) -> Job:
-    """Store the upload and queue its check; raises ImportRefused with the reason."""
+def import_start(*, owner, upload, encoding: str, resource: str, name, permission: str = "") -> Job:
+    """Store the upload and queue its check; raises ImportRefused with the reason.
+
+    ``permission`` (e.g. ``customers.import_customer``) is checked again at the confirm.
+    """
     resource_class = import_string(resource)
     data, fmt = prepare_upload(upload, encoding=encoding, resource_class=resource_class)
     path = save_job_file(owner_id=owner.pk, name=f"import.{fmt}", content=io.BytesIO(data))
@@ -160,14 +164,21 @@ def import_start(*, owner, upload, encoding: str, resource: str, name) -> Job:
             "format": fmt,
             "sha256": hashlib.sha256(data).hexdigest(),
             "name": str(name),
+            "permission": permission,
         },
         input_file=path,
     )
     return job
 
 
-def import_confirm(*, check: Job) -> Job:
-    """Queue the write of a checked file; confirming twice returns the same write job."""
+def import_confirm(*, check: Job, user=None) -> Job:
+    """Queue the write of a checked file; confirming twice returns the same write job.
+
+    ``user`` (who confirms) must still hold the import permission the upload needed.
+    """
+    permission = check.params.get("permission")
+    if user is not None and permission and not user.has_perm(permission):
+        raise PermissionDenied
     if check.kind != "import.check" or check.state != Job.State.DONE or check.result.get("invalid"):
         raise ImportRefused(NOT_CHECKED)
     job, _created = job_create(

@@ -156,6 +156,7 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
                     encoding=form.cleaned_data["encoding"],
                     resource="customers.resources.CustomerResource",
                     name=form.cleaned_data["file"].name,
+                    permission="customers.import_customer",
                 )
             except ImportRefused as exc:
                 form.add_error(None, exc.message)

@@ -47,6 +47,15 @@ def test_confirmed_twice_imports_once(admin_client):
     assert preview.status()["follow_up_url"]
 
 
+def test_an_owner_who_lost_the_import_permission_cannot_confirm(admin_client, staff):
+    preview = upload(admin_client, GOOD)
+    staff["管理员"].groups.clear()
+    response = admin_client.post(reverse("admin:jobs_job_confirm", args=[preview.job.pk]))
+    assert response.status_code == 403
+    run_jobs()
+    assert_nothing_written()
+
+
 def test_an_empty_file_is_refused(admin_client):
     with translation.override("zh-hans"):
         assert "空" in refused(upload(admin_client, HEADER))
