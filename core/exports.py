@@ -150,18 +150,29 @@ def export_response(spec: ExportSpec, queryset, fmt: str):
     )
 
 
-def keyset(queryset, batch: int = 2000):
-    """The queryset's rows newest first (by primary key) in bounded batches.
+def keyset_ids(queryset, batch: int = 2000):
+    """The queryset's primary keys, newest first, a list of at most ``batch`` at a time.
 
     Not ``.iterator()``: MySQL's default client-side cursor holds the whole result in memory,
-    so a million-row export would too. Each batch is a range on the primary key.
+    so a million-row export would too. Each batch is a range on the primary key of the
+    queryset's own table, without the joins an export needs: with them MariaDB may drive the
+    join from a small table and sort every row for each batch.
     """
-    base = queryset.order_by("-pk")
+    base = queryset.order_by("-pk").values_list("pk", flat=True)
     last = None
     while True:
         page = base.filter(pk__lt=last) if last is not None else base
-        rows = list(page[:batch])
-        yield from rows
-        if len(rows) < batch:
+        ids = list(page[:batch])
+        if ids:
+            yield ids
+        if len(ids) < batch:
             return
-        last = rows[-1].pk
+        last = ids[-1]
+
+
+def keyset(queryset, batch: int = 2000, related: tuple = ()):
+    """The queryset's objects newest first, in bounded batches (``keyset_ids``); each batch is
+    read by primary key with ``related`` joined."""
+    rows = queryset.model._default_manager.using(queryset.db).select_related(*related)
+    for ids in keyset_ids(queryset, batch):
+        yield from rows.filter(pk__in=ids).order_by("-pk")

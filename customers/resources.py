@@ -601,8 +601,7 @@ def customer_export_spec() -> ExportSpec:
 def _export_rows(queryset):
     from django.utils import timezone
 
-    queryset = queryset.select_related("user", "level", "account_manager")
-    for customer in keyset(queryset):
+    for customer in keyset(queryset, related=("user", "level", "account_manager")):
         manager = customer.account_manager
         yield [
             customer.user.username,
