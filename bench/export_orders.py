@@ -46,6 +46,7 @@ def child(fmt: str, limit: int) -> None:
     owner, _ = get_user_model().objects.get_or_create(
         username="bench_exporter", defaults={"is_staff": True, "is_superuser": True}
     )
+    Job.objects.filter(owner=owner).delete()  # an interrupted earlier run's job would go first
     query = ""
     if limit:
         newest = Order.objects.order_by("-pk").values_list("pk", flat=True)[limit - 1 : limit]
