@@ -6,15 +6,17 @@
         .venv/bin/python bench/import_customers.py [--rows 100000]
 
 Migrates the database, generates N customer rows as a CSV (the file an administrator would
-upload), then in the same run measures:
+upload), then in the same run measures the path the admin uses (jobs/, docs/jobs.md):
 
-1. the preview (a dry run: every row checked against the database and the file, nothing
-   written),
-2. the confirmed import (the same file, through ``customers.resources.CustomerResource``,
-   exactly what the admin calls),
+1. the check job (``import.check``: every row checked against the database and the file,
+   nothing written),
+2. the write job (``import.write``: the same file, every row in one transaction with the job's
+   completion), both run by ``jobs.runner.run_next`` exactly as the agent's side task runs them,
 3. a plain ``bulk_create`` of the same users and customers (no checks, no permissions),
-4. with ``--admin``: the admin's own pages — upload (the preview page) and confirm — as an
-   administrator, through Django's test client,
+4. with ``--library``: django-import-export's own ``import_data`` on the same resource (the
+   previous path), for comparison,
+5. with ``--admin``: the admin's own pages — upload and confirm — as an administrator, through
+   Django's test client, with the jobs run in between,
 
 and prints rows per second for each, the ratio import/bulk_create, and the peak Python memory
 of an import at N/20 and N/10 rows (traced separately, untimed): what grows per row is the
@@ -34,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+os.environ.setdefault("MEDIA_ROOT", "/tmp/bench_import_media")
 
 import django  # noqa: E402
 
@@ -54,7 +57,6 @@ from customers.resources import COLUMNS, CustomerResource  # noqa: E402
 User = get_user_model()
 PREFIX = "bimp"
 IMPORT_URL = "admin:customers_customer_import"
-CONFIRM_URL = "admin:customers_customer_process_import"
 
 
 def make_csv(rows: int, offset: int, manager: str) -> str:
@@ -85,6 +87,40 @@ def _account_models():
     except ImportError:  # wallet not installed
         return []
     return [Account]
+
+
+def timed_jobs(text: str, owner, *, trace: bool = False) -> tuple[float, float, int]:
+    """Seconds of the check job and of the write job, and (traced) peak Python memory."""
+    from django.core.files.base import ContentFile
+
+    from jobs.imports import import_confirm, import_start
+    from jobs.runner import run_next
+
+    check = import_start(
+        owner=owner,
+        upload=ContentFile(text.encode(), name="bench.csv"),
+        encoding="utf-8",
+        resource="customers.resources.CustomerResource",
+        name="bench.csv",
+    )
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    run_next(worker="bench")
+    check_s = time.perf_counter() - started
+    check.refresh_from_db()
+    if check.state != "done" or check.result.get("invalid"):
+        raise SystemExit(f"check failed: {check.error} {check.result.get('errors', [])[:3]}")
+    write = import_confirm(check=check)
+    started = time.perf_counter()
+    run_next(worker="bench")
+    write_s = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    tracemalloc.stop()
+    write.refresh_from_db()
+    if write.state != "done":
+        raise SystemExit(f"write failed: {write.error}")
+    return check_s, write_s, peak
 
 
 def timed_import(text: str, *, dry_run: bool, trace: bool = False) -> tuple[float, int]:
@@ -128,6 +164,9 @@ def timed_bulk_create(rows: int, offset: int, level: Level) -> float:
 
 def through_admin(rows: int) -> None:
     """Upload the file to the admin's import page as an administrator, then confirm it."""
+    from jobs.models import Job
+    from jobs.runner import run_next
+
     admin, _ = User.objects.get_or_create(username="bench_admin", defaults={"is_staff": True})
     admin.groups.add(Group.objects.get(name="管理员"))
     client = Client()
@@ -135,18 +174,27 @@ def through_admin(rows: int) -> None:
     upload = io.BytesIO(make_csv(rows, 0, "bench_manager").encode())
     upload.name = "customers.csv"
     started = time.perf_counter()
-    preview = client.post(reverse(IMPORT_URL), {"format": "0", "import_file": upload})
-    preview_s = time.perf_counter() - started
-    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', preview.content.decode()))
+    uploaded = client.post(reverse(IMPORT_URL), {"file": upload, "encoding": "utf-8"})
+    upload_s = time.perf_counter() - started
+    check_pk = int(re.findall(r"/(\d+)/$", uploaded["Location"])[0])
     started = time.perf_counter()
-    done = client.post(reverse(CONFIRM_URL), fields)
+    run_next(worker="bench")
+    check_s = time.perf_counter() - started
+    started = time.perf_counter()
+    confirmed = client.post(reverse("admin:jobs_job_confirm", args=[check_pk]))
     confirm_s = time.perf_counter() - started
+    status = client.get(reverse("admin:jobs_job_status", args=[check_pk]))
+    started = time.perf_counter()
+    run_next(worker="bench")
+    write_s = time.perf_counter() - started
     created = Customer.objects.filter(user__username__startswith=PREFIX).count()
-    assert preview.status_code == 200 and done.status_code == 302 and created == rows
+    assert uploaded.status_code == confirmed.status_code == 302 and created == rows
+    assert status.json()["percent"] == 100
+    Job.objects.filter(owner=admin).delete()
     cleanup()
     print(
-        f"through the admin: preview page {preview_s:.1f} s "
-        f"({len(preview.content) / 2**20:.1f} MB of HTML), confirm {confirm_s:.1f} s"
+        f"through the admin: upload request {upload_s:.2f} s, check job {check_s:.1f} s, "
+        f"confirm request {confirm_s:.2f} s, write job {write_s:.1f} s"
     )
 
 
@@ -155,6 +203,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument(
         "--admin", action="store_true", help="also upload and confirm through the admin pages"
+    )
+    parser.add_argument(
+        "--library", action="store_true", help="also time django-import-export's import_data"
     )
     args = parser.parse_args()
     rows = args.rows
@@ -165,22 +216,22 @@ def main() -> None:
     manager, _ = User.objects.get_or_create(username="bench_manager", defaults={"is_staff": True})
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); rows: {rows:,}")
 
+    owner, _ = User.objects.get_or_create(username="bench_owner", defaults={"is_staff": True})
     # Memory, traced (tracemalloc slows Python down, so these runs are not timed): the peak of
     # an import at N/20 and N/10 rows; the difference per row is what grows with the file.
     peaks = {}
     for size in (max(rows // 20, 1), max(rows // 10, 2)):
-        peaks[size] = timed_import(make_csv(size, 0, manager.username), dry_run=False, trace=True)[
-            1
-        ]
+        peaks[size] = timed_jobs(make_csv(size, 0, manager.username), owner, trace=True)[2]
         cleanup()
     (small, small_peak), (large, large_peak) = sorted(peaks.items())
 
     text = make_csv(rows, 0, manager.username)
-    preview_s, _ = timed_import(text, dry_run=True)
-    assert not Customer.objects.filter(user__username__startswith=PREFIX).exists()
-    import_s, _ = timed_import(text, dry_run=False)
+    check_s, write_s, _ = timed_jobs(text, owner)
     assert Customer.objects.filter(user__username__startswith=PREFIX).count() == rows
     cleanup()
+    if args.library:
+        library_s, _ = timed_import(text, dry_run=False)
+        cleanup()
     bulk_s = timed_bulk_create(rows, 0, level)
     cleanup()
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -188,10 +239,13 @@ def main() -> None:
     def rate(seconds: float) -> str:
         return f"{rows / seconds:,.0f} rows/s ({seconds:.1f} s)"
 
-    print(f"preview (dry run, nothing written): {rate(preview_s)}")
-    print(f"import through CustomerResource: {rate(import_s)}")
+    print(f"check job (nothing written):     {rate(check_s)}")
+    print(f"write job (one transaction):     {rate(write_s)}")
+    print(f"check + write:                   {rate(check_s + write_s)}")
+    if args.library:
+        print(f"import-export's import_data:     {rate(library_s)}")
     print(f"plain bulk_create baseline:      {rate(bulk_s)}")
-    print(f"import / bulk_create time ratio: {import_s / bulk_s:.1f}x")
+    print(f"write job / bulk_create time:    {write_s / bulk_s:.2f}x")
     if args.admin:
         through_admin(rows)
     per_row = (large_peak - small_peak) / max(large - small, 1)

@@ -2,7 +2,8 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from customers.exceptions import (
@@ -222,3 +223,112 @@ def _bulk_grant(customers: list[Customer]) -> None:
         ],
         ignore_conflicts=True,
     )
+
+
+def _insert_rows(model, columns: list[str], values: list[tuple], *, using: str) -> None:
+    """One multi-row INSERT per batch through the driver, without the ORM's per-field work.
+
+    ``values`` are already database values (ids, strings, booleans, one adapted datetime):
+    Django's bulk_create spends most of an import compiling 7 fields × N objects into SQL.
+    """
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    opts = model._meta
+    names = ", ".join(qn(opts.get_field(column).column) for column in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    # Only quoted model metadata goes into the text; every value is a parameter.
+    sql = f"INSERT INTO {qn(opts.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+
+
+def customers_bulk_insert(*, rows: list[dict], using: str = "default") -> int:
+    """Insert many new customers fast (imports): users, customers and manager permissions.
+
+    Each row has ``username``, ``password`` (already unusable), ``name``, ``mobile``,
+    ``level_id``, ``account_manager_id`` (or None) and ``is_active``, all validated by the
+    caller. Three multi-row INSERTs and two id look-ups per batch, whatever its size; a
+    duplicate that slipped in concurrently fails with IntegrityError (the caller's transaction
+    rolls back). Like ``customers_bulk_create``, no post_save is sent.
+    """
+    if not rows:
+        return 0
+    connection = connections[using]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(using=using):
+        _insert_rows(
+            User,
+            [
+                "password",
+                "is_superuser",
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "is_staff",
+                "is_active",
+                "date_joined",
+            ],
+            [
+                (row["password"], False, row["username"], "", "", "", False, row["is_active"], now)
+                for row in rows
+            ],
+            using=using,
+        )
+        usernames = [row["username"] for row in rows]
+        user_ids = dict(
+            User.objects.using(using).filter(username__in=usernames).values_list("username", "pk")
+        )
+        if connection.vendor == "mysql":  # the column compares case-insensitively
+            user_ids = {name.lower(): pk for name, pk in user_ids.items()}
+            ids = [user_ids[name.lower()] for name in usernames]
+        else:
+            ids = [user_ids[name] for name in usernames]
+        _insert_rows(
+            Customer,
+            [
+                "user",
+                "name",
+                "mobile",
+                "level",
+                "account_manager",
+                "is_active",
+                "created_at",
+                "notes",
+            ],
+            [
+                (
+                    user_id,
+                    row["name"],
+                    row["mobile"],
+                    row["level_id"],
+                    row["account_manager_id"],
+                    row["is_active"],
+                    now,
+                    "",
+                )
+                for user_id, row in zip(ids, rows, strict=True)
+            ],
+            using=using,
+        )
+        managed = [
+            (uid, row) for uid, row in zip(ids, rows, strict=True) if row["account_manager_id"]
+        ]
+        if managed:
+            customer_ids = dict(
+                Customer.objects.using(using)
+                .filter(user_id__in=[uid for uid, _row in managed])
+                .values_list("user_id", "pk")
+            )
+            permissions = [p.pk for p in _manager_permissions()]
+            _insert_rows(
+                CustomerUserObjectPermission,
+                ["user", "permission", "content_object"],
+                [
+                    (row["account_manager_id"], permission, customer_ids[uid])
+                    for uid, row in managed
+                    for permission in permissions
+                ],
+                using=using,
+            )
+    return len(rows)

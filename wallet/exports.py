@@ -140,3 +140,17 @@ def ledger_xlsx_response(queryset: QuerySet[Entry]) -> FileResponse:
         filename=_filename("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def ledger_export_spec():
+    """The ledger for ``jobs.exports`` (streamed when small, a background job when big):
+    amounts numeric (0.00 in XLSX), order numbers and payment references kept text."""
+    from core.exports import IDENT, MONEY, NUMBER, TEXT, ExportSpec
+
+    kinds = [NUMBER, TEXT, TEXT, TEXT, TEXT, MONEY, MONEY, IDENT, TEXT, TEXT, TEXT, TEXT, IDENT]
+    return ExportSpec(
+        name="ledger",
+        sheet=_("Ledger"),
+        columns=list(zip(export_header(), kinds, strict=True)),
+        rows=export_rows,
+    )

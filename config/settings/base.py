@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "csp",
     "sms",
     "core",
+    "jobs",
     "customers",
     "wallet",
     "orders",
@@ -316,6 +317,18 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 # ---------------------------------------------------------------------------------------------
+# Background jobs (jobs/, docs/jobs.md): imports and exports run in the agent process
+# ---------------------------------------------------------------------------------------------
+
+JOBS_STORAGE = env.str("JOBS_STORAGE", default="default")  # an entry of STORAGES
+JOBS_RETENTION_DAYS = env.int("JOBS_RETENTION_DAYS", default=7)
+JOBS_IMPORT_MAX_BYTES = env.int("JOBS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+JOBS_EXPORT_STREAM_ROWS = env.int("JOBS_EXPORT_STREAM_ROWS", default=5000)
+JOBS_LEASE_SECONDS = env.float("JOBS_LEASE_SECONDS", default=60)
+JOBS_POLL_SECONDS = env.float("JOBS_POLL_SECONDS", default=2)
+JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
+
+# ---------------------------------------------------------------------------------------------
 # SMS (django-sms)
 # ---------------------------------------------------------------------------------------------
 
@@ -579,6 +592,7 @@ AGENT_SHUTDOWN_GRACE = env.int("AGENT_SHUTDOWN_GRACE", default=60)
 AGENT_CLAIM_BATCH = env.int("AGENT_CLAIM_BATCH", default=10)
 # Duties that run on their own threads inside every agent process (orders/agent/side_tasks.py).
 AGENT_SIDE_TASKS: list[str] = [
+    "jobs.runner.run_jobs",  # imports and exports (jobs/)
     "wallet.batch.batch_apply_side_task",  # big batch recharges (wallet/batch.py)
     "notifications.delivery.webhook_side_task",  # webhook deliveries (notifications/)
 ]

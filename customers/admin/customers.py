@@ -35,6 +35,9 @@ from customers.selectors import (
     customer_sees_all,
 )
 from customers.services import customer_create, customer_set_password, customer_update
+from jobs import conf as jobs_conf
+from jobs.exports import export_view
+from jobs.imports import ImportForm, ImportRefused, import_start
 
 PASSWORD_SET = _("The portal password of %(customer)s was set.")
 PASSWORD_LOGGED = _("Portal password set.")
@@ -137,6 +140,46 @@ class CustomerAdmin(CustomerActionsMixin, ImportExportMixin, admin.ModelAdmin):
                 f for f in filters if not (isinstance(f, tuple) and f[0] == "account_manager")
             ]
         return filters
+
+    # -- import: a background job (jobs.imports) ----------------------------------------------
+
+    def import_action(self, request, *args, **kwargs):
+        """Upload: cheap checks now (size, type, encoding, columns), then a job checks every row."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if form.is_bound and form.is_valid():
+            try:
+                job = import_start(
+                    owner=request.user,
+                    upload=form.cleaned_data["file"],
+                    encoding=form.cleaned_data["encoding"],
+                    resource="customers.resources.CustomerResource",
+                    name=form.cleaned_data["file"].name,
+                    permission="customers.import_customer",
+                )
+            except ImportRefused as exc:
+                form.add_error(None, exc.message)
+            else:
+                return HttpResponseRedirect(reverse("admin:jobs_job_page", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import customers"),
+            "opts": self.opts,
+            "form": form,
+            "max_bytes": jobs_conf.import_max_bytes(),
+        }
+        return TemplateResponse(request, self.import_template_name, context)
+
+    def export_action(self, request, *args, **kwargs):
+        """CSV/XLSX of the list as filtered now: streamed when small, a background job when big."""
+        return export_view(
+            request, model_admin=self, spec="customers.resources.customer_export_spec"
+        )
+
+    def process_import(self, request, *args, **kwargs):
+        """The library's synchronous confirm is replaced by the job page's confirm."""
+        raise Http404
 
     # -- search ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from core.testing import admin_login, new_page, screenshot
 from customers.models import Customer
 from demo import customers as demo_customers
+from jobs.testing import running_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,14 +54,14 @@ def test_each_role_sees_its_menu_and_customers(browser, live_server):
         page.context.close()
 
 
-def test_an_administrator_imports_1000_rows_and_a_broken_file_changes_nothing(
-    browser, live_server, tmp_path
+def test_an_administrator_imports_10000_rows_watching_the_progress_and_a_broken_file_changes_nothing(
+    browser, live_server, tmp_path, settings
 ):
     demo_customers.load(None)
     good = tmp_path / "customers.csv"
     lines = ["username,name,mobile,level,account_manager,active"]
     lines.append("demo,演示客户（改）,13800138000,黄金,manager1,1")
-    lines += [f"imp{i},导入客户{i},1370000{i:04d},白银,manager2,1" for i in range(1000)]
+    lines += [f"imp{i},导入客户{i},137{i:08d},白银,manager2,1" for i in range(10_000)]
     good.write_text("\n".join(lines) + "\n", encoding="utf-8")
     bad = tmp_path / "broken.csv"
     bad.write_text(
@@ -74,34 +75,57 @@ def test_an_administrator_imports_1000_rows_and_a_broken_file_changes_nothing(
     page = _login(browser, live_server, "admin_mgr", "admin-mgr-demo-2026")
     before = Customer.objects.count()
 
-    page.goto(f"{live_server.url}/admin/customers/customer/import/")
-    page.set_input_files("input[type=file]", str(bad))
-    page.select_option("select[name=format]", value="0")
-    page.locator("form[enctype] [type=submit]").first.click()
-    errors = page.locator(".customers-import-errors li")
-    errors.first.wait_for()
-    assert errors.count() == 3
-    text = page.locator(".customers-import-refused").inner_text()
-    assert "钻石" in text and "13700009001" in text
-    assert page.locator("form[action$='process_import/']").count() == 0  # nothing to confirm
-    _shot(page, "import-refused")
-    assert Customer.objects.count() == before
+    with running_jobs(settings):
+        page.goto(f"{live_server.url}/admin/customers/customer/import/")
+        page.set_input_files("input[type=file]", str(bad))
+        page.get_by_role("button", name="上传并检查").click()
+        expect(page.locator("#job-bar")).to_have_text("100 %", timeout=30_000)
+        expect(page.locator("#job-errors tbody tr")).to_have_count(3)
+        text = page.locator("#job-errors").inner_text()
+        assert "钻石" in text and "13700009001" in text
+        expect(page.locator("#job-confirm")).to_be_hidden()  # nothing to confirm
+        _shot(page, "import-refused")
+        assert Customer.objects.count() == before
 
-    page.goto(f"{live_server.url}/admin/customers/customer/import/")
-    page.set_input_files("input[type=file]", str(good))
-    page.select_option("select[name=format]", value="0")
-    page.locator("form[enctype] [type=submit]").first.click()
-    page.locator(".customers-import-summary").wait_for()
-    # The summary comes before the table: wait for the whole page, not only its top.
-    page.wait_for_load_state("load")
-    # 1,001 rows: the table shows the first 1,000, the summary counts them all.
-    expect(page.locator("tr.new")).to_have_count(999, timeout=60_000)
-    assert page.locator("tr.update").count() == 1
-    summary = page.locator(".customers-import-summary").inner_text()
-    assert "1001" in summary and "1000" in summary
-    _shot(page, "import-preview")
-    assert Customer.objects.count() == before
-    page.locator("form[action$='process_import/'] [name=confirm]").click()
-    page.wait_for_url(f"{live_server.url}/admin/customers/customer/")
-    assert Customer.objects.count() == before + 1000
+        page.goto(f"{live_server.url}/admin/customers/customer/import/")
+        page.set_input_files("input[type=file]", str(good))
+        page.get_by_role("button", name="上传并检查").click()
+        page.wait_for_url("**/admin/jobs/job/*/")
+        expect(page.locator("#job-bar")).to_have_text("100 %", timeout=60_000)
+        summary = page.locator("#job-summary")
+        expect(summary).to_contain_text("10001")
+        expect(summary).to_contain_text("10000")
+        _shot(page, "import-checked")
+        assert Customer.objects.count() == before
+        page.get_by_role("button", name="确认导入").click()
+        page.wait_for_url("**/admin/jobs/job/*/")
+        expect(page.locator("#job-state")).to_have_text("已完成", timeout=60_000)
+        expect(page.locator("#job-bar")).to_have_text("100 %")
+        _shot(page, "import-done")
+    assert Customer.objects.count() == before + 10_000
     assert Customer.objects.get(user__username="demo").name == "演示客户（改）"
+
+
+def test_a_finance_user_downloads_an_export_and_it_opens_cleanly(browser, live_server, tmp_path):
+    import csv
+    import io
+
+    import openpyxl
+
+    demo_customers.load(None)
+    page = _login(browser, live_server, "finance", "finance-demo-2026")
+    page.goto(f"{live_server.url}/admin/customers/customer/export/")
+    with page.expect_download() as caught:
+        page.locator(".jobs-export-csv").click()
+    raw = caught.value.path().read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["用户名", "名称", "手机号"]
+    demo = next(row for row in rows if row[0] == "demo")
+    assert demo[2] == "\t13800138000"  # text in Excel, not 1.38E+10
+    _shot(page, "export-choice")
+    with page.expect_download() as caught:
+        page.locator(".jobs-export-xlsx").click()
+    sheet = openpyxl.load_workbook(io.BytesIO(caught.value.path().read_bytes())).active
+    values = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert values["demo"][2] == "13800138000" and values["demo"][5] == 1

@@ -1,19 +1,16 @@
 """The order list's own actions: cancel with refund, export to CSV/XLSX (formula-escaped)."""
 
-import csv
-import io
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
 
 from core.exceptions import DomainError
-from core.exports import escape_formula
+from core.exports import IDENT, MONEY, NUMBER, TEXT, ExportSpec, export_response, keyset_ids
+from jobs.exports import export_start
 from orders.forms import CancelOrdersForm
 from orders.models import Order
 from orders.services import order_cancel
@@ -21,25 +18,56 @@ from orders.services import order_cancel
 CANCELLED = _("Cancelled and refunded %(count)d order(s): %(numbers)s.")
 NOT_CANCELLED = _("Order %(number)s was not cancelled: %(reason)s")
 TOO_MANY_TO_CANCEL = _("Select at most %(limit)d orders to cancel at once.")
-TOO_MANY_TO_EXPORT = _("At most %(limit)d orders can be exported at once; narrow the filters.")
 CANCEL_LIMIT = 500
-EXPORT_LIMIT = 100_000
 EXPORT_COLUMNS = [
-    (_("order number"), lambda o: o.number),
-    (_("created at"), lambda o: timezone.localtime(o.created_at).strftime("%Y-%m-%d %H:%M:%S")),
-    (_("username"), lambda o: o.customer.user.username),
-    (_("customer"), lambda o: o.customer.name),
-    (_("mobile"), lambda o: o.customer.mobile),
-    (_("service"), lambda o: o.service.name),
-    (_("target"), lambda o: o.target),
-    (_("quantity"), lambda o: o.quantity),
-    (_("list price"), lambda o: o.list_price),
-    (_("level percent"), lambda o: o.level_percent),
-    (_("amount charged"), lambda o: o.amount),
-    (_("status"), lambda o: o.get_status_display()),
-    (_("delivered quantity"), lambda o: o.delivered_quantity),
-    (_("memo"), lambda o: o.memo),
+    (_("order number"), IDENT),
+    (_("created at"), TEXT),
+    (_("username"), TEXT),
+    (_("customer"), TEXT),
+    (_("mobile"), IDENT),
+    (_("service"), TEXT),
+    (_("target"), IDENT),
+    (_("quantity"), NUMBER),
+    (_("list price"), MONEY),
+    (_("level percent"), NUMBER),
+    (_("amount charged"), MONEY),
+    (_("status"), TEXT),
+    (_("delivered quantity"), NUMBER),
+    (_("memo"), TEXT),
 ]
+EXPORT_FIELDS = (
+    "pk",
+    "number",
+    "created_at",
+    "customer__user__username",
+    "customer__name",
+    "customer__mobile",
+    "service__name",
+    "target",
+    "quantity",
+    "list_price",
+    "level_percent",
+    "amount",
+    "status",
+    "delivered_quantity",
+    "memo",
+)
+
+
+def order_export_spec() -> ExportSpec:
+    """Orders as CSV/XLSX (jobs.exports): identifiers text, money numeric."""
+    return ExportSpec(name="orders", sheet=_("orders"), columns=EXPORT_COLUMNS, rows=_order_rows)
+
+
+def _order_rows(queryset, batch: int = 2000):
+    """Rows newest first: a batch of ids on the order table alone, then those rows with their
+    joins by primary key (bounded memory, no whole-table sort per batch)."""
+    statuses = dict(Order.Status.choices)
+    rows = Order.objects.using(queryset.db).order_by("-pk").values_list(*EXPORT_FIELDS)
+    for ids in keyset_ids(queryset, batch):
+        for row in rows.filter(pk__in=ids):
+            created = timezone.localtime(row[2]).strftime("%Y-%m-%d %H:%M:%S")
+            yield [row[1], created, *row[3:12], str(statuses.get(row[12], row[12])), *row[13:]]
 
 
 class OrderActionsMixin:
@@ -115,46 +143,20 @@ class OrderActionsMixin:
 
     @admin.action(permissions=["export"], description=_("Export to CSV"))
     def export_csv(self, request, queryset):
-        """The selected orders as CSV (UTF-8 with BOM, formula-escaped)."""
-        if self._too_many_to_export(request, queryset):
-            return None
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer)
-        for row in self._export_rows(queryset):
-            writer.writerow(row)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self._export_name()}.csv"'
-        return response
+        """The selected orders as CSV (UTF-8 with BOM, formula-escaped); big ones as a job."""
+        return self._export(request, queryset, "csv")
 
     @admin.action(permissions=["export"], description=_("Export to Excel (XLSX)"))
     def export_xlsx(self, request, queryset):
-        """The selected orders as an XLSX workbook (formula-escaped)."""
-        if self._too_many_to_export(request, queryset):
-            return None
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(str(_("orders")))
-        for row in self._export_rows(queryset):
-            sheet.append([str(v) if hasattr(v, "quantize") else v for v in row])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{self._export_name()}.xlsx"'
-        return response
+        """The selected orders as XLSX (money numeric, formula-escaped); big ones as a job."""
+        return self._export(request, queryset, "xlsx")
 
-    def _too_many_to_export(self, request, queryset) -> bool:
-        if queryset[: EXPORT_LIMIT + 1].count() > EXPORT_LIMIT:
-            self.message_user(request, TOO_MANY_TO_EXPORT % {"limit": EXPORT_LIMIT}, messages.ERROR)
-            return True
-        return False
-
-    def _export_rows(self, queryset):
-        yield [str(title) for title, _value in EXPORT_COLUMNS]
-        for order in queryset.iterator(chunk_size=2000):
-            yield [escape_formula(value(order)) for _title, value in EXPORT_COLUMNS]
-
-    def _export_name(self) -> str:
-        return "orders-" + timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    def _export(self, request, queryset, fmt: str):
+        """Selected rows stream (a page at most); "select all" with the list's filters may be
+        any size: up to JOBS_EXPORT_STREAM_ROWS it streams, beyond it runs as a job."""
+        spec = "orders.admin.order_actions.order_export_spec"
+        if request.POST.get("select_across") == "1":
+            return export_start(
+                request, model_admin=self, spec=spec, fmt=fmt, query=request.GET.urlencode()
+            )
+        return export_response(order_export_spec(), queryset, fmt)

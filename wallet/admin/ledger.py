@@ -14,8 +14,9 @@ from core.filters import DateRangeFilter
 from core.money import format_yuan
 from customers.admin.page import customer_column, customer_links
 from customers.selectors import customer_find, customer_ids_visible_to
+from jobs.exports import export_start
 from wallet.admin.filters import CustomerFilter, KindGroupFilter, OperatorFilter, account_ids
-from wallet.exports import XLSX_MAX_ROWS, ledger_csv_response, ledger_xlsx_response
+from wallet.exports import XLSX_MAX_ROWS
 from wallet.models import Account, Entry
 from wallet.services import payment_reference_normalize
 
@@ -244,9 +245,15 @@ class EntryAdmin(admin.ModelAdmin):
             self.message_user(request, BAD_FILTERS, messages.ERROR)
             return HttpResponseRedirect(changelist_url)
         queryset = changelist.queryset
-        if file_format == "csv":
-            return ledger_csv_response(queryset)
-        if queryset[: XLSX_MAX_ROWS + 1].count() > XLSX_MAX_ROWS:
+        if file_format == "xlsx" and queryset[: XLSX_MAX_ROWS + 1].count() > XLSX_MAX_ROWS:
             self.message_user(request, TOO_MANY_FOR_XLSX % {"max": XLSX_MAX_ROWS}, messages.ERROR)
             return HttpResponseRedirect(f"{changelist_url}?{request.GET.urlencode()}")
-        return ledger_xlsx_response(queryset)
+        # Streamed up to JOBS_EXPORT_STREAM_ROWS; beyond, a background job with a download.
+        return export_start(
+            request,
+            model_admin=self,
+            spec="wallet.exports.ledger_export_spec",
+            fmt=file_format,
+            queryset=queryset,
+            query=request.GET.urlencode(),
+        )
