@@ -4,11 +4,19 @@ import os
 from urllib.parse import urlsplit
 
 from .base import *  # noqa: F403
-from .base import CACHES, REDIS_URL, env
+from .base import CACHES, DATABASES, REDIS_URL, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+# SQLite: the test database is a file in WAL mode, as the embedded default's is, not Django's
+# shared-cache in-memory database, whose table locks fail a page that reads while a background
+# job (an import, a batch) holds a write transaction ("database table is locked"). pytest-xdist
+# gives each worker its own file (test.sqlite3_gw0, …).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
 # Tests need no collectstatic.
 STORAGES = {

@@ -52,7 +52,8 @@ def test_the_import_and_export_pages_are_chinese(staff_client):
     html = staff_client.get("/admin/customers/customer/export/").content.decode()
     assert "导出" in html and ">Export<" not in html.replace(" ", "").replace("\n", "")
     html = staff_client.get("/admin/customers/customer/import/").content.decode()
-    assert "资源" in html and "Resource" not in html
+    assert "<title>导入客户 | 订单平台</title>" in html and "上传并检查" in html
+    assert "Resource" not in html and "Upload" not in html
 
 
 def test_login_security_is_the_superusers_alone(client, roles):
