@@ -24,6 +24,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
+from core.uploads import NotGbk, NotUtf8, csv_text
 from jobs import conf
 from jobs.models import Job
 from jobs.registry import JobFailed, register_kind
@@ -73,27 +74,14 @@ class ImportForm(forms.Form):
     )
 
 
-def _detected(data: bytes) -> str:
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:200_000]).best()
-    name = (best.encoding if best is not None else "") or "unknown"
-    return {"gb18030": "GB18030 (GBK)", "gbk": "GBK", "gb2312": "GB2312 (GBK)"}.get(
-        name.lower(), name.upper()
-    )
-
-
 def decode_csv(data: bytes, encoding: str) -> str:
     """The text of a CSV upload; refuses non-UTF-8 unless GBK was chosen, naming what it saw."""
-    if encoding == "gbk":
-        try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise ImportRefused(NOT_GBK) from None
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRefused(NOT_UTF8 % {"encoding": _detected(data)}) from None
+        return csv_text(data, encoding)
+    except NotGbk:
+        raise ImportRefused(NOT_GBK) from None
+    except NotUtf8 as exc:
+        raise ImportRefused(NOT_UTF8 % {"encoding": exc.detected()}) from None
 
 
 def _check_headers(resource_class, headers: list[str]) -> None:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import NotGbk, NotUtf8, csv_text
 from wallet.exceptions import WalletError
 
 CUSTOMER, AMOUNT, REFERENCE, METHOD, MEMO = "customer", "amount", "reference", "method", "memo"
@@ -170,21 +171,13 @@ def _columns(header: list[str]) -> dict[int, str]:
 
 def _decode(data: bytes, encoding: str) -> tuple[str, str]:
     """The text and the encoding it was read with; BatchFileError when it is not that one."""
-    if encoding == "gbk":
-        try:
-            return data.decode("gb18030"), "gbk"
-        except UnicodeDecodeError as exc:
-            raise BatchFileError(FILE_NOT_GBK) from exc
     try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as exc:
-        if encoding == "auto":
-            try:
-                data.decode("gb18030")
-            except UnicodeDecodeError:
-                raise BatchFileError(FILE_NOT_UTF8) from exc
-            raise BatchFileError(FILE_NOT_UTF8_LOOKS_GBK) from exc
-        raise BatchFileError(FILE_NOT_UTF8) from exc
+        return csv_text(data, encoding), ("gbk" if encoding == "gbk" else "utf-8")
+    except NotGbk as exc:
+        raise BatchFileError(FILE_NOT_GBK) from exc
+    except NotUtf8 as exc:
+        looks_gbk = encoding == "auto" and exc.gbk_readable
+        raise BatchFileError(FILE_NOT_UTF8_LOOKS_GBK if looks_gbk else FILE_NOT_UTF8) from exc
 
 
 def _too_many(count: int) -> None:
