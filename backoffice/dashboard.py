@@ -11,11 +11,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.utils import timezone
 
 from backoffice import links
 from backoffice import selectors as s
+from core.cache import shortcut
 from customers.selectors import customer_sees_all
 from wallet.selectors import topups_pending_count
 
@@ -222,10 +222,10 @@ def _series(user, window: s.Window, orders: bool, money: bool, cached: bool) -> 
         f"{CACHE_PREFIX}:closed:{s.scope_fingerprint(user)}:{flags}:"
         f"{window.days[0].isoformat()}:{window.days[closed.stop].isoformat()}"
     )
-    past = cache.get(key)
+    past = shortcut("get", key)
     if past is None:
         past = _series_on(user, window, closed, orders, money)
-        cache.set(key, past, CLOSED_DAYS_SECONDS)
+        shortcut("set", key, past, CLOSED_DAYS_SECONDS)
     live = _series_on(user, window, range(closed.stop, len(window.days)), orders, money)
     return {name: _add(past[name], live[name]) for name in live}
 
@@ -271,8 +271,8 @@ def dashboard_for(user: AbstractBaseUser, *, refresh: bool = False) -> dict:
     if seconds <= 0:
         return dashboard_figures(user)
     key = _cache_key(user)
-    figures = None if refresh else cache.get(key)
+    figures = None if refresh else shortcut("get", key)
     if figures is None:
         figures = dashboard_figures(user, cached=not refresh)
-        cache.set(key, figures, seconds)
+        shortcut("set", key, figures, seconds)
     return figures

@@ -10,13 +10,13 @@ from decimal import Decimal
 
 import sms
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core.cache import shortcut
 from notifications.models import LowBalanceAlert, OutboxEvent
 from notifications.services import event_record
 from orders.models import Order
@@ -93,17 +93,11 @@ def _without_alert_key(customer_id: int) -> str:
 
 
 def _known_without_alert(customer_id: int) -> bool:
-    try:
-        return cache.get(_without_alert_key(customer_id)) is not None
-    except Exception:  # noqa: BLE001 - a cache outage costs one read, never an alert
-        return False
+    return shortcut("get", _without_alert_key(customer_id)) is not None
 
 
 def _remember_without_alert(customer_id: int) -> None:
-    try:
-        cache.set(_without_alert_key(customer_id), 1, WITHOUT_ALERT_SECONDS)
-    except Exception:  # noqa: BLE001
-        logger.warning("notifications: cache unavailable; alerts read from the database")
+    shortcut("set", _without_alert_key(customer_id), 1, WITHOUT_ALERT_SECONDS)
 
 
 @receiver(
@@ -115,10 +109,7 @@ def alert_saved(sender, instance, using="default", **kwargs) -> None:
     key = _without_alert_key(instance.customer_id)
 
     def forget() -> None:
-        try:
-            cache.delete(key)
-        except Exception:  # noqa: BLE001
-            logger.warning("notifications: could not forget %s in the cache", key)
+        shortcut("delete", key)
 
     forget()
     transaction.on_commit(forget, using=using)

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Prefetch
 from django.db.models.signals import post_delete, post_save
 
+from core.cache import shortcut
 from orders.exceptions import (
     QUANTITY_NOT_AN_INTEGER,
     QUANTITY_OUT_OF_RANGE,
@@ -138,18 +138,9 @@ CATALOG_KEY = "orders:catalog:v1"
 CATALOG_TTL = 60
 
 
-def _cache_call(method: str, *args):
-    """A cache operation that never fails the request: the catalogue is only a shortcut."""
-    try:
-        return getattr(cache, method)(*args)
-    except Exception:  # noqa: BLE001 - an unreachable cache means reading the database
-        logger.warning("orders: catalogue cache %s failed", method, exc_info=True)
-        return None
-
-
 def services_catalog() -> list[Service]:
     """The services customers may order now, in display order, each with its tiers loaded."""
-    services = _cache_call("get", CATALOG_KEY)
+    services = shortcut("get", CATALOG_KEY)
     if services is None:
         # From the primary: a lagging replica's rows would otherwise be cached past the lag.
         services = list(
@@ -157,7 +148,7 @@ def services_catalog() -> list[Service]:
             .filter(is_active=True)
             .prefetch_related(Prefetch("tiers", queryset=PriceTier.objects.order_by("quantity")))
         )
-        _cache_call("set", CATALOG_KEY, services, CATALOG_TTL)
+        shortcut("set", CATALOG_KEY, services, CATALOG_TTL)
     return services
 
 
@@ -173,9 +164,9 @@ def catalog_service(pk) -> Service | None:
 def catalog_invalidate(**kwargs) -> None:
     """Drop the catalogue now and once more after the surrounding transaction commits (a reader
     between the two would otherwise cache what the transaction is about to change)."""
-    _cache_call("delete", CATALOG_KEY)
+    shortcut("delete", CATALOG_KEY)
     using = kwargs.get("using") or "default"
-    transaction.on_commit(lambda: _cache_call("delete", CATALOG_KEY), using=using)
+    transaction.on_commit(lambda: shortcut("delete", CATALOG_KEY), using=using)
 
 
 for _model in (Service, PriceTier):

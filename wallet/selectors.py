@@ -3,10 +3,10 @@
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 
+from core.cache import shortcut
 from customers.selectors import customer_related_scope
 from wallet.models import Account, Entry, TopUpRequest
 
@@ -39,9 +39,13 @@ def topups_pending_count(user: AbstractBaseUser | None = None) -> int:
         return customer_related_scope(pending, user).count()
     # The menu badge is drawn on every admin page (three times per page by jazzmin): counted
     # once, kept until a request is submitted or decided (topups_pending_changed).
-    return cache.get_or_set(PENDING_COUNT_KEY, pending.count, PENDING_COUNT_SECONDS)
+    count = shortcut("get", PENDING_COUNT_KEY)
+    if count is None:
+        count = pending.count()
+        shortcut("set", PENDING_COUNT_KEY, count, PENDING_COUNT_SECONDS)
+    return count
 
 
 def topups_pending_changed() -> None:
     """Forget the cached pending count once the write that changed it commits."""
-    transaction.on_commit(lambda: cache.delete(PENDING_COUNT_KEY), using=PRIMARY)
+    transaction.on_commit(lambda: shortcut("delete", PENDING_COUNT_KEY), using=PRIMARY)

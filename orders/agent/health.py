@@ -8,9 +8,9 @@ deployment that runs its agents from cron is not reported down between runs.
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
+from core.cache import shortcut
 from orders.models import Order
 from orders.selectors import agents_alive
 
@@ -28,11 +28,11 @@ def agents_alive_cached() -> bool:
     For warnings shown on every list page (a query per page otherwise); decisions that
     must be current (``GET /healthz``) ask ``agents_alive()`` themselves.
     """
-    if cache.get(ALIVE_CACHE_KEY):
+    if shortcut("get", ALIVE_CACHE_KEY):
         return True
     alive = agents_alive().exists()
     if alive:
-        cache.set(ALIVE_CACHE_KEY, True, ALIVE_CACHE_SECONDS)
+        shortcut("set", ALIVE_CACHE_KEY, True, ALIVE_CACHE_SECONDS)
     return alive
 
 
