@@ -33,6 +33,7 @@ from ninja.openapi.docs import Swagger
 from ninja.security.base import AuthBase
 from pydantic import Field, field_validator
 
+from api.client_ids import client_order_id_of, client_order_key
 from api.exceptions import (
     CLIENT_ORDER_ID_CONFLICT,
     INVALID_CURSOR,
@@ -293,16 +294,6 @@ def _money(value: Decimal) -> str:
     return f"{quantize_money(Decimal(value)):.2f}"
 
 
-def _order_key(customer_id: int, client_order_id: str) -> str:
-    return f"api:{customer_id}:{client_order_id}"
-
-
-def _client_order_id(order: Order) -> str | None:
-    prefix = f"api:{order.customer_id}:"
-    key = order.idempotency_key or ""
-    return key[len(prefix) :] if key.startswith(prefix) else None
-
-
 def _orders_out(orders: list[Order]) -> list[dict]:
     """Order bodies with events, refunded amounts and service names: three small queries for
     the whole page (the page's own query stays a plain index range scan, without a join)."""
@@ -337,7 +328,7 @@ def _orders_out(orders: list[Order]) -> list[dict]:
     return [
         {
             "number": o.number,
-            "client_order_id": _client_order_id(o),
+            "client_order_id": client_order_id_of(o),
             "service": {"id": o.service_id, "name": services.get(o.service_id, "")},
             "target": o.target,
             "quantity": o.quantity,
@@ -494,7 +485,7 @@ def place_order(request, body: OrderIn):
     """Place an order. The same `client_order_id` again answers 200 with the first order
     (nothing new is placed or charged); with a different body it is 409 `client_order_id_conflict`."""
     customer = request.auth.customer
-    key = _order_key(customer.pk, body.client_order_id)
+    key = client_order_key(customer.pk, body.client_order_id)
     quantity = parse_quantity(body.quantity)
     target = body.target.strip()
     existing = _customer_orders(request).filter(idempotency_key=key).first()
@@ -557,7 +548,7 @@ def list_orders(request, filters: Query[OrderFilters]):
     orders = _customer_orders(request)
     if filters.client_order_id is not None:
         orders = orders.filter(
-            idempotency_key=_order_key(request.auth.customer_id, filters.client_order_id)
+            idempotency_key=client_order_key(request.auth.customer_id, filters.client_order_id)
         )
     if filters.status:
         orders = orders.filter(status=filters.status)

@@ -16,6 +16,7 @@ from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from api.client_ids import client_order_id_of
 from core.cache import shortcut
 from notifications.models import LowBalanceAlert, OutboxEvent
 from notifications.services import event_record
@@ -44,7 +45,7 @@ def order_payload(order, *, refunded: Decimal) -> dict:
     """What a receiver learns about a finished order (amounts as strings, exact)."""
     return {
         "order_number": order.number,
-        "client_order_id": getattr(order, "client_order_id", None),
+        "client_order_id": client_order_id_of(order),
         "service": {"id": order.service_id, "name": order.service.name},
         "target": order.target,
         "quantity": order.quantity,
