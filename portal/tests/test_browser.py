@@ -35,10 +35,14 @@ def money(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d.\-]", "", text))
 
 
+NAVBAR_EXPANDS_AT = 992  # Bootstrap's lg breakpoint: the base template's navbar-expand-lg
+
+
 def open_menu_if_collapsed(page) -> None:
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible():
-        toggler.click()
+    # Decided by the viewport, not by the toggler's visibility: before the stylesheet applies,
+    # the toggler shows on every width and a loaded machine catches it there.
+    if page.viewport_size["width"] < NAVBAR_EXPANDS_AT:
+        page.locator(".navbar-toggler").click()
         page.locator("#portal-nav.show").wait_for()
 
 
