@@ -153,6 +153,9 @@ def test_a_second_signal_exits_at_once_leaving_the_order_to_its_lease(concurrenc
     child = start_agent("impatient", 60, "--concurrency", concurrency)
     try:
         wait_for(lambda: running_under(order, "impatient"), what="the child to claim")
+        # Claimed is not yet started: a batch claim marks the order running first, and a SIGTERM
+        # before its supplier call releases it. Let the (60 s) call begin.
+        time.sleep(0.5)
         child.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         child.send_signal(signal.SIGINT)
