@@ -114,7 +114,9 @@ def _lock_due(now, limit: int, prefer: Sequence[str], leases: bool) -> list[Orde
             # Re-checked under the lock: a candidate may have been claimed or cancelled since
             # it was read; then look further down the queue.
             picked.extend(o for o in locked if _is_due(o, now))
-            seen.extend(o.pk for o in locked)
+            # Every candidate read, locked or skipped, is passed over next round: the rows
+            # other agents hold would otherwise fill the next candidate list again.
+            seen.extend(candidates)
             if len(locked) == room and all(_is_due(o, now) for o in locked):
                 return
 

@@ -3,14 +3,15 @@ agents share a queue fairly and never run an order twice; a batch claim racing c
 both cancels and runs an order."""
 
 import random
+import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 
-from orders.agent.claim import claim_due
+from orders.agent.claim import CANDIDATE_SLACK, claim_due
 from orders.agent.retry import retry_deadlocks
 from orders.agent.runner import Runner
 from orders.agent.worker import run_claim
@@ -105,3 +106,35 @@ def test_a_batch_claim_racing_cancels_never_both_cancels_and_runs_an_order():
         connection.close()
     assert cancelled_total + claimed_total == 80
     assert_money_right(customer, Decimal("1000.00") - kept)
+
+
+def test_a_claim_looks_past_every_row_other_agents_hold():
+    """Three agents each hold a batch of 10 plus the candidates' slack: the fourth still finds
+    work further down the queue instead of re-reading the same locked candidates."""
+    customer = funded_customer(balance="1000.00")
+    service = ServiceFactory(tiers=[(1, "1.00")])
+    held_count = 10 + CANDIDATE_SLACK
+    orders = [place(customer, service, quantity=1) for _ in range(held_count + 10)]
+    held_ids = sorted(o.pk for o in orders[:held_count])
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                list(Order.objects.select_for_update().filter(pk__in=held_ids).order_by("pk"))
+                holding.set()
+                release.wait(timeout=60)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        claims = claim_due(agent="fourth", limit=10).claims
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    claimed = {c.order.pk for c in claims}
+    assert len(claimed) == 10
+    assert not claimed & set(held_ids)
