@@ -71,22 +71,26 @@ def api_key_create(
     if not label:
         raise ApiKeyError(LABEL_REQUIRED)
     allowed = allowed_ips_parse(" ".join(allowed_ips or []))
-    active = ApiKey.objects.using(PRIMARY).filter(customer=customer, revoked_at__isnull=True)
-    if active.count() >= MAX_ACTIVE_KEYS:
-        raise ApiKeyError(TOO_MANY_KEYS, max=MAX_ACTIVE_KEYS)
-    while True:
-        prefix = secrets.token_hex(PREFIX_LENGTH // 2)
-        if not ApiKey.objects.using(PRIMARY).filter(prefix=prefix).exists():
-            break
-    token = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey.objects.using(PRIMARY).create(
-        customer=customer,
-        label=label[:100],
-        prefix=prefix,
-        secret_hash=_hash(token),
-        allowed_ips=allowed,
-        created_by=created_by,
-    )
+    with transaction.atomic(using=PRIMARY):
+        # The customer's row lock serialises two creations at once, so the count below cannot
+        # let both through to MAX_ACTIVE_KEYS + 1.
+        Customer.objects.using(PRIMARY).select_for_update().filter(pk=customer.pk).first()
+        active = ApiKey.objects.using(PRIMARY).filter(customer=customer, revoked_at__isnull=True)
+        if active.count() >= MAX_ACTIVE_KEYS:
+            raise ApiKeyError(TOO_MANY_KEYS, max=MAX_ACTIVE_KEYS)
+        while True:
+            prefix = secrets.token_hex(PREFIX_LENGTH // 2)
+            if not ApiKey.objects.using(PRIMARY).filter(prefix=prefix).exists():
+                break
+        token = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+        key = ApiKey.objects.using(PRIMARY).create(
+            customer=customer,
+            label=label[:100],
+            prefix=prefix,
+            secret_hash=_hash(token),
+            allowed_ips=allowed,
+            created_by=created_by,
+        )
     return key, token
 
 

@@ -8,6 +8,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from api.exceptions import ApiKeyError
+from api.models import ApiKey
+from api.services import MAX_ACTIVE_KEYS, api_key_create
 from api.tests.conftest import ApiClient
 from orders.models import Order
 from wallet.models import Entry
@@ -54,3 +57,34 @@ def test_twenty_concurrent_posts_make_one_order_and_one_debit(customer, token, s
     assert Order.objects.filter(customer=customer).count() == 1
     assert Entry.objects.filter(kind=Entry.Kind.ORDER_DEBIT, order_number__in=numbers).count() == 1
     assert balance_of(customer_id=customer.pk) == Decimal("910.00")
+
+
+def test_concurrent_key_creations_never_pass_the_cap(customer):
+    """Customer with MAX_ACTIVE_KEYS - 1 active keys, eight creations at once: exactly one more."""
+    for n in range(MAX_ACTIVE_KEYS - 1):
+        api_key_create(customer=customer, label=f"k{n}")
+    creators = 8
+    barrier = threading.Barrier(creators)
+    outcomes: list = []
+
+    def create(index):
+        try:
+            barrier.wait(timeout=30)
+            api_key_create(customer=customer, label=f"race{index}")
+            outcomes.append("created")
+        except ApiKeyError:
+            outcomes.append("refused")
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(creators)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes, key=str) == ["created"] + ["refused"] * (creators - 1), outcomes
+    assert ApiKey.objects.filter(customer=customer, revoked_at__isnull=True).count() == (
+        MAX_ACTIVE_KEYS
+    )
