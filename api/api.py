@@ -62,6 +62,7 @@ from api.schemas import (
     ServiceOut,
 )
 from api.services import api_key_authenticate, api_key_touch
+from api.validation import translated_message
 from core.exceptions import DomainError
 from core.net import client_ip
 from orders.exceptions import (
@@ -233,7 +234,7 @@ def _validation_error(request, exc: NinjaValidationError):
                 for i, part in enumerate(error.get("loc", ()))
                 if i != 1 or len(error.get("loc", ())) < 3
             ],
-            "msg": str(error.get("msg", "")),
+            "msg": translated_message(error),
             "type": str(error.get("type", "")),
         }
         for error in exc.errors

@@ -191,6 +191,28 @@ def test_place_validation_errors(api, service, body):
     assert Order.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("language", "missing", "too_long", "not_whole"),
+    [
+        ("zh-hans", "此项必填。", "最多输入 64 个字符。", "请输入整数。"),
+        ("en", "This field is required.", "Enter at most 64 characters.", "Enter a whole number."),
+    ],
+)
+def test_schema_errors_speak_the_requests_language(
+    api, service, language, missing, too_long, not_whole
+):
+    # service sent as text, client_order_id too long, target missing: three errors, each named.
+    bad = {"service": "one", "quantity": 1, "client_order_id": "x" * 65}
+    body = assert_problem(
+        api.post("/orders", bad, **{"Accept-Language": language}), 422, "invalid_input"
+    )
+    messages = {".".join(e["loc"][1:]): (e["type"], e["msg"]) for e in body["errors"]}
+    assert messages["target"] == ("missing", missing)
+    assert messages["client_order_id"] == ("string_too_long", too_long)
+    assert messages["service"] == ("int_type", not_whole)  # strict: no text for a number
+    assert too_long in body["detail"] and missing in body["detail"]
+
+
 def test_body_that_is_not_json(api, service):
     response = api.client.post(
         "/api/v1/orders",
