@@ -25,6 +25,7 @@ from standardwebhooks import Webhook
 
 from notifications.exceptions import ENDPOINT_INACTIVE, NotificationError
 from notifications.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from notifications.services import events_prune
 from notifications.urls_check import url_check
 
 PRIMARY = "default"
@@ -38,6 +39,7 @@ READ_TIMEOUT = 10
 # Longer than one POST can take, so a live agent's claim never expires under it; a batch
 # gets one such lease per round of its workers.
 LEASE_SECONDS = 60
+PRUNE_EVERY = 3600  # seconds between two prunings of old events on one agent
 BATCH = 10
 ERROR_MAX = 500
 
@@ -267,11 +269,16 @@ def deliver_due(*, agent: str = "", limit: int = BATCH) -> int:
 
 
 def webhook_side_task(stopping: threading.Event) -> None:
-    """The agent's side task: deliver what is due, sleep when nothing is, until stopping."""
+    """The agent's side task: deliver what is due, sleep when nothing is, until stopping;
+    once an hour, prune finished events past their retention (``events_prune``)."""
     agent = threading.current_thread().name
+    last_prune = 0.0
     while not stopping.is_set():
         close_old_connections()
         try:
+            if time.monotonic() - last_prune > PRUNE_EVERY:
+                events_prune()
+                last_prune = time.monotonic()
             sent = deliver_due(agent=agent)
         except DatabaseError:
             logger.exception("webhooks: could not claim deliveries; retrying")

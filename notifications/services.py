@@ -8,8 +8,10 @@ import base64
 import secrets
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +31,7 @@ from wallet.money import parse_amount
 
 PRIMARY = "default"
 SECRET_BYTES = 24
+PRUNE_CHUNK = 1000
 
 
 def secret_new() -> str:
@@ -109,6 +112,34 @@ def delivery_resend(*, delivery_id: int, customer_id: int | None = None) -> Deli
         delivery.next_try_at = timezone.now()
         delivery.save(update_fields=["status", "failures", "next_try_at"])
     return delivery
+
+
+def events_prune(*, now=None) -> int:
+    """Delete events whose delivery finished (delivered or failed) more than
+    ``WEBHOOKS_RETENTION_DAYS`` ago, with their deliveries and attempts; returns how many.
+
+    Pending deliveries are never touched. Deleted in chunks by primary key, each its own short
+    transaction, so a large backlog never holds locks for long. 0 days keeps everything.
+    """
+    days = int(getattr(settings, "WEBHOOKS_RETENTION_DAYS", 30))
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    finished = (Delivery.Status.DELIVERED, Delivery.Status.FAILED)
+    # Oldest first by primary key: ids grow with created_at, so the scan stops at the cutoff.
+    old = (
+        Delivery.objects.using(PRIMARY)
+        .filter(created_at__lt=cutoff, status__in=finished)
+        .order_by("pk")
+        .values_list("event_id", flat=True)
+    )
+    total = 0
+    while event_ids := list(old[:PRUNE_CHUNK]):
+        with transaction.atomic(using=PRIMARY):
+            # The events' cascade takes their deliveries and those deliveries' attempts.
+            OutboxEvent.objects.using(PRIMARY).filter(pk__in=event_ids).delete()
+        total += len(event_ids)
+    return total
 
 
 def threshold_parse(value: str | Decimal | None) -> Decimal | None:

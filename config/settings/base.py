@@ -614,6 +614,9 @@ WEBHOOKS_POLL_INTERVAL = env.float("WEBHOOKS_POLL_INTERVAL", default=2)
 WEBHOOKS_CONCURRENCY = env.int("WEBHOOKS_CONCURRENCY", default=4)
 # A CA bundle file to verify receivers' certificates with; unset: the system's bundle.
 WEBHOOKS_CA_BUNDLE = env.str("WEBHOOKS_CA_BUNDLE", default="") or None
+# Days an event whose delivery finished (delivered or failed) is kept, with its attempts, for
+# the portal's and the admin's delivery lists; the agents prune older ones hourly. 0: keep all.
+WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
 
 # ---------------------------------------------------------------------------------------------
 # Reseller API (/api/v1/, api/): requests per API key, counted in the cache (Redis when

@@ -178,5 +178,5 @@ def test_deliver_webhooks_command_sends_what_is_due(hooked_customer, receiver):
     call_command("deliver_webhooks", stdout=out)
     from notifications.management.commands.deliver_webhooks import ATTEMPTED
 
-    assert out.getvalue().strip() == str(ATTEMPTED) % {"count": 3}
+    assert out.getvalue().splitlines()[0] == str(ATTEMPTED) % {"count": 3}
     assert len(receiver.received) == 3
