@@ -10,8 +10,8 @@ customer's balance now and after, and its errors. Nothing moves money yet.
 ``wallet.approve_rechargebatch`` (the 管理员 role), who is neither the uploader nor the one who
 confirmed; ``batch_approve`` records the approval and applies it.
 
-Applying writes one ledger entry per row through ``wallet_recharge``, all inside one
-transaction on the locked batch row: any refusal rolls every row back, and the batch stays as
+Applying writes one ledger entry per row through ``wallet_recharge_many`` (the single
+recharge's rules and keys, in bulk), all inside one transaction on the locked batch row: any refusal rolls every row back, and the batch stays as
 it was with the reason in ``result``. Each row's idempotency key is ``batch:<SHA-256 of the
 file>:<row>``: a second confirm, a second batch of the same file, or a race of both, writes
 nothing twice (the service replays a known key).
@@ -33,9 +33,9 @@ from django.utils.translation import gettext_lazy as _
 from wallet import permissions
 from wallet.batch_files import AMOUNT, CUSTOMER, MEMO, METHOD, REFERENCE, batch_file_read
 from wallet.batch_rows import rows_add_balances, rows_check
-from wallet.exceptions import WalletError
+from wallet.exceptions import LineRefused, WalletError
 from wallet.models import RechargeBatch
-from wallet.services import PRIMARY, _is_deadlock, wallet_recharge
+from wallet.services import PRIMARY, RechargeLine, _is_deadlock, wallet_recharge_many
 
 APPROVE = "wallet.approve_rechargebatch"
 Status = RechargeBatch.Status
@@ -155,31 +155,35 @@ def _move(batch: RechargeBatch, status: str, **fields) -> None:
 
 
 def _apply(batch: RechargeBatch, actor: AbstractBaseUser) -> dict:
-    """One recharge per row, in customer order (the order every batch locks accounts in)."""
-    created = replayed = 0
-    entries = {}
+    """Every row through ``wallet_recharge_many`` in the caller's transaction, in customer
+    order (the order every batch locks accounts in): all rows or, at a refused one, none."""
     with translation.override(settings.LANGUAGE_CODE):
         default_memo = str(DEFAULT_MEMO)
-    for row in sorted(batch.rows, key=lambda r: (r["customer_id"], r["row"])):
-        memo = row[MEMO] or default_memo % {"batch": batch.pk, "row": row["row"]}
-        try:
-            entry = wallet_recharge(
-                customer_id=row["customer_id"],
-                amount=row[AMOUNT],
-                created_by=actor,
-                idempotency_key=row["key"],
-                memo=memo,
-                payment_method=row[METHOD],
-                payment_reference=row[REFERENCE] or None,
-            )
-        except WalletError as exc:
-            raise BatchApplyFailed(
-                APPLY_FAILED, row=row["row"], customer=row[CUSTOMER], reason=exc.message
-            ) from exc
-        replayed += entry.replayed
-        created += not entry.replayed
-        entries[str(row["row"])] = [entry.pk, str(entry.balance_after), entry.replayed]
-    return {"created": created, "replayed": replayed, "entries": entries}
+    rows = sorted(batch.rows, key=lambda r: (r["customer_id"], r["row"]))
+    lines = [
+        RechargeLine(
+            customer_id=row["customer_id"],
+            amount=row[AMOUNT],
+            idempotency_key=row["key"],
+            memo=row[MEMO] or default_memo % {"batch": batch.pk, "row": row["row"]},
+            payment_method=row[METHOD],
+            payment_reference=row[REFERENCE] or None,
+        )
+        for row in rows
+    ]
+    try:
+        written = wallet_recharge_many(lines=lines, created_by=actor)
+    except LineRefused as exc:
+        row = rows[exc.index]
+        raise BatchApplyFailed(
+            APPLY_FAILED, row=row["row"], customer=row[CUSTOMER], reason=exc.message
+        ) from exc
+    replayed = sum(entry.replayed for entry in written)
+    entries = {
+        str(row["row"]): [entry.pk, str(entry.balance_after), entry.replayed]
+        for row, entry in zip(rows, written, strict=True)
+    }
+    return {"created": len(written) - replayed, "replayed": replayed, "entries": entries}
 
 
 def _in_transaction(batch_id: int, work):

@@ -19,6 +19,10 @@ DUPLICATE_PAYMENT_REFERENCE = _(
     "Payment reference %(reference)s (%(method)s) was already entered on %(time)s for "
     "%(customer)s (ledger entry %(entry)s); nothing was changed."
 )
+REFERENCE_REPEATED = _(
+    "Payment reference %(reference)s appears more than once; a payment is entered once. "
+    "Nothing was changed."
+)
 REFERENCE_NEEDS_METHOD = _("Choose the payment method this reference belongs to.")
 UNKNOWN_PAYMENT_METHOD = _("Choose one of the listed payment methods.")
 REFERENCE_TOO_LONG = _("A payment reference has at most %(max)s characters.")
@@ -55,6 +59,16 @@ class DuplicatePaymentReference(WalletError):
 
 class InvalidPayment(WalletError):
     """The payment method or reference is not acceptable."""
+
+
+class LineRefused(WalletError):
+    """One line of a bulk movement was refused: ``index`` is its place, ``reason`` the refusal
+    (its message is this error's message)."""
+
+    def __init__(self, reason: WalletError, *, index: int):
+        super().__init__(reason.message)
+        self.reason = reason
+        self.index = index
 
 
 class EntryImmutable(WalletError):

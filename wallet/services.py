@@ -11,12 +11,15 @@ import logging
 import random
 import re
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sms
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +29,7 @@ from wallet.exceptions import (
     INSUFFICIENT_FUNDS,
     MEMO_REQUIRED,
     REFERENCE_NEEDS_METHOD,
+    REFERENCE_REPEATED,
     REFERENCE_TOO_LONG,
     REFUND_EXCEEDS_DEBIT,
     REFUND_WITHOUT_DEBIT,
@@ -40,9 +44,11 @@ from wallet.exceptions import (
     IdempotencyConflict,
     InsufficientFunds,
     InvalidPayment,
+    LineRefused,
     MemoRequired,
     RefundNotAllowed,
     TopUpError,
+    WalletError,
 )
 from wallet.models import Account, Entry, TopUpRequest
 from wallet.money import parse_amount
@@ -305,6 +311,170 @@ def wallet_recharge(
         payment_method=method,
         payment_reference=reference,
     )
+
+
+@dataclass(frozen=True)
+class RechargeLine:
+    """One recharge of ``wallet_recharge_many``: what ``wallet_recharge`` takes for one call."""
+
+    customer_id: int
+    amount: str | Decimal
+    idempotency_key: str
+    memo: str = ""
+    payment_method: str = ""
+    payment_reference: str | None = None
+
+
+BULK_CHUNK = 1000  # ids per IN list and rows per INSERT
+
+
+def wallet_recharge_many(
+    *, lines: Sequence[RechargeLine], created_by: AbstractBaseUser | None
+) -> list[Entry]:
+    """Many recharges in the caller's transaction, all or none (批量充值): the same rules,
+    keys and entries as ``wallet_recharge`` once per line, in a few statements per thousand
+    lines instead of six per line — so a 5,000-row batch holds its accounts for about a second,
+    not a minute.
+
+    Every account is locked first (``SELECT … FOR UPDATE`` in customer order, the order every
+    bulk movement locks in); a key already in the ledger replays its entry (or raises
+    IdempotencyConflict when it was used for something else); new entries are inserted in line
+    order, so each account's ``balance_after`` chain follows the entry ids; each account's
+    balance is then written once, guarded by its locked value. ``balance_changed`` is sent once
+    per account, from the balance before the first line to the one after the last (recharges
+    only raise a balance, so no crossing is lost). A refused line raises ``LineRefused`` with
+    its index; the caller's transaction must then roll back (``transaction.atomic`` does).
+    Must run inside a transaction.
+    """
+    if not transaction.get_connection(PRIMARY).in_atomic_block:
+        raise TransactionManagementError("wallet_recharge_many runs in the caller's transaction")
+    planned = []
+    for index, line in enumerate(lines):
+        try:
+            amount = parse_amount(line.amount)
+            method, reference = _payment(line.payment_method, line.payment_reference)
+        except WalletError as exc:
+            raise LineRefused(exc, index=index) from exc
+        payment = (method, reference) if method or reference else ()
+        kind = Entry.Kind.RECHARGE
+        fingerprint = _fingerprint(line.customer_id, kind, amount, "", *payment)
+        planned.append((index, line, amount, method, reference, fingerprint))
+    accounts = _accounts_lock_many(sorted({line.customer_id for line in lines}))
+    existing = _entries_by_key([line.idempotency_key for line in lines])
+    taken = _references_taken({(p[3], p[4]) for p in planned if p[4] is not None})
+    before = {customer_id: account.balance for customer_id, account in accounts.items()}
+    entries: list[Entry | None] = [None] * len(planned)
+    new: list[tuple[int, Entry]] = []
+    seen: dict[str, str] = {}
+    references_here: set[tuple[str, str]] = set()
+    for index, line, amount, method, reference, fingerprint in planned:
+        key = line.idempotency_key
+        earlier = existing.get(key)
+        if earlier is None and key in seen:  # the same key twice in these lines
+            if seen[key] != fingerprint:
+                raise LineRefused(IdempotencyConflict(IDEMPOTENCY_CONFLICT), index=index)
+            continue  # filled in below from the line that writes it
+        try:
+            if earlier is not None:
+                entries[index] = _replay(earlier, fingerprint)
+                continue
+            if reference is not None:
+                if (method, reference) in taken:  # names the ledger's entry
+                    _refuse_duplicate_payment(method, reference)
+                if (method, reference) in references_here:
+                    raise DuplicatePaymentReference(REFERENCE_REPEATED, reference=reference)
+                references_here.add((method, reference))
+        except WalletError as exc:
+            raise LineRefused(exc, index=index) from exc
+        seen[key] = fingerprint
+        account = accounts[line.customer_id]
+        account.balance += amount
+        entry = Entry(
+            account=account,
+            kind=Entry.Kind.RECHARGE,
+            amount=amount,
+            balance_after=account.balance,
+            created_by=created_by,
+            memo=line.memo.strip(),
+            idempotency_key=key,
+            request_fingerprint=fingerprint,
+            payment_method=method,
+            payment_reference=reference,
+        )
+        entry.replayed = False
+        new.append((index, entry))
+        entries[index] = entry
+    try:
+        with transaction.atomic(using=PRIMARY):  # a savepoint: name the line, then roll back
+            Entry.objects.using(PRIMARY).bulk_create([e for _i, e in new], batch_size=BULK_CHUNK)
+    except IntegrityError as exc:
+        # A reference or key committed by someone else since it was checked above.
+        for index, entry in new:
+            if entry.payment_reference is not None:
+                try:
+                    _refuse_duplicate_payment(entry.payment_method, entry.payment_reference)
+                except WalletError as refusal:
+                    raise LineRefused(refusal, index=index) from exc
+        raise
+    by_key = {entry.idempotency_key: entry for _i, entry in new}
+    entries = [entry or by_key[lines[i].idempotency_key] for i, entry in enumerate(entries)]
+    last = {entry.account.customer_id: entry for _i, entry in new}
+    for customer_id, entry in last.items():
+        account = accounts[customer_id]
+        updated = (
+            Account.objects.using(PRIMARY)
+            .filter(pk=account.pk, balance=before[customer_id])
+            .update(balance=account.balance)
+        )
+        if updated != 1:  # impossible under the lock; refuse rather than guess
+            raise IntegrityError("account balance changed under a row lock")
+        balance_changed.send(
+            sender=Account,
+            account=account,
+            before=before[customer_id],
+            after=account.balance,
+            entry=entry,
+        )
+    return entries
+
+
+def _accounts_lock_many(customer_ids: list[int]) -> dict[int, Account]:
+    """The customers' accounts, created where missing, locked FOR UPDATE in customer order."""
+    accounts: dict[int, Account] = {}
+    for start in range(0, len(customer_ids), BULK_CHUNK):
+        chunk = customer_ids[start : start + BULK_CHUNK]
+        locking = Account.objects.using(PRIMARY).select_for_update().order_by("customer_id")
+        found = {a.customer_id: a for a in locking.filter(customer_id__in=chunk)}
+        missing = [pk for pk in chunk if pk not in found]
+        if missing:  # customers imported in bulk have no account yet
+            Account.objects.using(PRIMARY).bulk_create(
+                [Account(customer_id=pk) for pk in missing], ignore_conflicts=True
+            )
+            found.update({a.customer_id: a for a in locking.filter(customer_id__in=missing)})
+        accounts.update(found)
+    return accounts
+
+
+def _references_taken(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (method, reference) pairs the ledger already holds."""
+    references = sorted({reference for _method, reference in pairs})
+    taken = set()
+    for start in range(0, len(references), BULK_CHUNK):
+        found = Entry.objects.using(PRIMARY).filter(
+            payment_reference__in=references[start : start + BULK_CHUNK]
+        )
+        taken.update(found.values_list("payment_method", "payment_reference"))
+    return taken & pairs
+
+
+def _entries_by_key(keys: list[str]) -> dict[str, Entry]:
+    found: dict[str, Entry] = {}
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), BULK_CHUNK):
+        chunk = unique[start : start + BULK_CHUNK]
+        for entry in Entry.objects.using(PRIMARY).filter(idempotency_key__in=chunk):
+            found[entry.idempotency_key] = entry
+    return found
 
 
 def wallet_deduct(
