@@ -4,6 +4,7 @@ that order."""
 
 import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -13,6 +14,7 @@ from api.models import ApiKey
 from api.services import MAX_ACTIVE_KEYS, api_key_create
 from api.tests.conftest import ApiClient
 from orders.models import Order
+from orders.tests.test_agent_concurrency import in_threads
 from wallet.models import Entry
 from wallet.selectors import balance_of
 
@@ -63,28 +65,18 @@ def test_concurrent_key_creations_never_pass_the_cap(customer):
     """Customer with MAX_ACTIVE_KEYS - 1 active keys, eight creations at once: exactly one more."""
     for n in range(MAX_ACTIVE_KEYS - 1):
         api_key_create(customer=customer, label=f"k{n}")
-    creators = 8
-    barrier = threading.Barrier(creators)
-    outcomes: list = []
+    outcomes: list[str] = []
 
     def create(index):
         try:
-            barrier.wait(timeout=30)
             api_key_create(customer=customer, label=f"race{index}")
             outcomes.append("created")
         except ApiKeyError:
             outcomes.append("refused")
-        except BaseException as exc:  # noqa: BLE001 - asserted below
-            outcomes.append(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(creators)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert sorted(outcomes, key=str) == ["created"] + ["refused"] * (creators - 1), outcomes
+    creators = 8
+    in_threads(*(partial(create, i) for i in range(creators)))
+    assert sorted(outcomes) == ["created"] + ["refused"] * (creators - 1), outcomes
     assert ApiKey.objects.filter(customer=customer, revoked_at__isnull=True).count() == (
         MAX_ACTIVE_KEYS
     )
