@@ -115,8 +115,8 @@ def delivery_resend(*, delivery_id: int, customer_id: int | None = None) -> Deli
 
 
 def events_prune(*, now=None) -> int:
-    """Delete events whose delivery finished (delivered or failed) more than
-    ``WEBHOOKS_RETENTION_DAYS`` ago, with their deliveries and attempts; returns how many.
+    """Delete events written more than ``WEBHOOKS_RETENTION_DAYS`` ago whose delivery has
+    finished (delivered or failed), with their deliveries and attempts; returns how many.
 
     Pending deliveries are never touched. Deleted in chunks by primary key, each its own short
     transaction, so a large backlog never holds locks for long. 0 days keeps everything.

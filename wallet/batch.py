@@ -11,10 +11,11 @@ customer's balance now and after, and its errors. Nothing moves money yet.
 confirmed; ``batch_approve`` records the approval and applies it.
 
 Applying writes one ledger entry per row through ``wallet_recharge_many`` (the single
-recharge's rules and keys, in bulk), all inside one transaction on the locked batch row: any refusal rolls every row back, and the batch stays as
-it was with the reason in ``result``. Each row's idempotency key is ``batch:<SHA-256 of the
-file>:<row>``: a second confirm, a second batch of the same file, or a race of both, writes
-nothing twice (the service replays a known key).
+recharge's rules and keys, in bulk), all inside one transaction on the locked batch row: any
+refusal rolls every row back, and the batch stays as it was with the reason in ``result``.
+Each row's idempotency key is ``batch:<SHA-256 of the file>:<row>``: a second confirm, a
+second batch of the same file, or a race of both, writes nothing twice (the service replays a
+known key).
 """
 
 import hashlib

@@ -348,6 +348,7 @@ def wallet_recharge_many(
     """
     if not transaction.get_connection(PRIMARY).in_atomic_block:
         raise TransactionManagementError("wallet_recharge_many runs in the caller's transaction")
+    kind = Entry.Kind.RECHARGE
     planned = []
     for index, line in enumerate(lines):
         try:
@@ -356,7 +357,6 @@ def wallet_recharge_many(
         except WalletError as exc:
             raise LineRefused(exc, index=index) from exc
         payment = (method, reference) if method or reference else ()
-        kind = Entry.Kind.RECHARGE
         fingerprint = _fingerprint(line.customer_id, kind, amount, "", *payment)
         planned.append((index, line, amount, method, reference, fingerprint))
     accounts = _accounts_lock_many(sorted({line.customer_id for line in lines}))
@@ -391,7 +391,7 @@ def wallet_recharge_many(
         account.balance += amount
         entry = Entry(
             account=account,
-            kind=Entry.Kind.RECHARGE,
+            kind=kind,
             amount=amount,
             balance_after=account.balance,
             created_by=created_by,
@@ -416,6 +416,10 @@ def wallet_recharge_many(
                 except WalletError as refusal:
                     raise LineRefused(refusal, index=index) from exc
         raise
+    if any(entry.pk is None for _i, entry in new):  # a database without RETURNING on insert
+        ids = _entries_by_key([entry.idempotency_key for _i, entry in new])
+        for _i, entry in new:
+            entry.pk = ids[entry.idempotency_key].pk
     by_key = {entry.idempotency_key: entry for _i, entry in new}
     entries = [entry or by_key[lines[i].idempotency_key] for i, entry in enumerate(entries)]
     last = {entry.account.customer_id: entry for _i, entry in new}
