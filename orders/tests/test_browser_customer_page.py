@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from core.testing import admin_login, new_page, screenshot
 from customers.tests.factories import StaffFactory
@@ -78,10 +79,12 @@ def test_finance_recharges_from_the_list_row_and_a_reference_is_entered_once(
     after = page.locator(".balance-after")
     assert page.locator(".balance-now").inner_text() == "¥997.00"
     assert after.inner_text() == "—"
-    page.type("#id_amount", "100")  # the balance after follows the typing
-    assert after.inner_text() == "¥1,097.00"
+    # The balance after follows the typing (its script may start just after the field shows:
+    # expect() waits for the text instead of reading it once).
+    page.type("#id_amount", "100")
+    expect(after).to_have_text("¥1,097.00")
     page.fill("#id_amount", "12,5")
-    assert after.inner_text() == "—"  # not a number the server would take
+    expect(after).to_have_text("—")  # not a number the server would take
     _recharge(page, "100", "HX 2026 1202 0001")
     page.wait_for_url(re.compile(rf"/admin/customers/customer/{acme.pk}/change/$"))
     assert len(loads) == 2  # the form, then the customer's page: quick
@@ -154,7 +157,7 @@ def test_screenshots_of_the_customer_page_and_the_recharge_form(
     page.locator(".customer-tool-recharge").click()
     page.fill("#id_amount", "100")
     page.fill("#id_payment_reference", "HX-0001")
-    assert page.locator(".balance-after").inner_text() == "¥1,097.00"
+    expect(page.locator(".balance-after")).to_have_text("¥1,097.00")
     screenshot(page, f"recharge-form-{language}-{size}")
     for name, url in [
         ("customer-list", "/admin/customers/customer/"),
