@@ -1,4 +1,5 @@
-"""Compile every django.po in the project to django.mo with polib (no GNU gettext needed).
+"""Compile every catalogue (django.po, djangojs.po) in the project to .mo with polib (no GNU
+gettext needed).
 
 Run as ``python -m core.compilemessages`` (``make messages``). The .mo files are committed so a
 fresh clone runs in Chinese and English without any gettext tools installed.
@@ -14,9 +15,11 @@ SKIP = {".venv", "var", "staticfiles", "node_modules"}
 
 
 def catalogues() -> list[Path]:
-    """Every django.po under the project, outside the virtualenv."""
+    """Every django.po and djangojs.po under the project, outside the virtualenv."""
     return sorted(
-        p for p in ROOT.rglob("locale/*/LC_MESSAGES/django.po") if not SKIP & set(p.parts)
+        p
+        for p in ROOT.rglob("locale/*/LC_MESSAGES/django*.po")
+        if p.stem in ("django", "djangojs") and not SKIP & set(p.parts)
     )
 
 

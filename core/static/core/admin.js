@@ -35,3 +35,16 @@
         window.setTimeout(translate, 0);
     }
 })();
+
+/* Django's many-to-many picker (SelectFilter2.js) asks whether any option is selected by
+   making its list required for a moment and calling checkValidity(); that fires an "invalid"
+   event, and AdminLTE's accessibility layer answers every "invalid" event with a red
+   "Please select an item in the list." under the list and an assertive screen-reader alert.
+   Nothing is wrong then, so the event stops here (capture phase, before AdminLTE's listener
+   on the element); the picker's own check reads checkValidity()'s return value only. */
+document.addEventListener('invalid', function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches('select.filtered')) {
+        event.stopPropagation();
+    }
+}, true);
