@@ -65,6 +65,7 @@ from api.services import api_key_authenticate, api_key_touch
 from api.validation import translated_message
 from core.exceptions import DomainError
 from core.net import client_ip
+from customers.selectors import active_customer_of
 from orders.exceptions import (
     SERVICE_UNAVAILABLE,
     CustomerInactive,
@@ -78,7 +79,6 @@ from orders.exceptions import (
 from orders.models import Order, OrderEvent, Service
 from orders.pricing import parse_quantity, quantity_range
 from orders.services import order_cancel, order_place, order_quote
-from portal.auth import portal_customer
 from wallet.exceptions import InsufficientFunds, InvalidAmount
 from wallet.models import Entry
 from wallet.money import parse_amount, quantize_money
@@ -132,7 +132,7 @@ class ApiDocs(Swagger):
             "example_service": service or 1,
             "problems": PROBLEM_CODES,
         }
-        request.customer = portal_customer(request.user)  # the portal's navigation, if logged in
+        request.customer = active_customer_of(request.user)  # the portal's navigation, if logged in
         return render(request, self.template, context)
 
 

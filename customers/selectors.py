@@ -23,6 +23,7 @@ customer)`` still answers the same for a customer's manager; scoping never reads
 from functools import reduce
 from operator import or_
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections
 from django.db.models import Q, QuerySet
@@ -175,3 +176,22 @@ def customer_find(
             return queryset.filter(reduce(or_, conditions))
         ids.update(found)
     return queryset.filter(pk__in=sorted(ids))
+
+
+def active_customer_of(user: AbstractBaseUser) -> Customer | None:
+    """The customer ``user`` signs in as (the portal, the API's docs page): the user active and
+    not staff, the customer active; otherwise None.
+
+    No query when the user was read with its customer (``portal.auth.authenticated_user``); else
+    one (with the level).
+    """
+    if not user.is_authenticated or not user.is_active or user.is_staff or user.is_superuser:
+        return None
+    customer_of = get_user_model().customer.related
+    if customer_of.is_cached(user):
+        customer = customer_of.get_cached_value(user)
+    else:
+        customer = Customer.objects.select_related("level").filter(user=user).first()
+        if customer is not None:
+            customer.user = user  # the same user, not read again
+    return customer if customer is not None and customer.is_active else None

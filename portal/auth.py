@@ -31,6 +31,7 @@ from core.net import client_ip
 from customers.exceptions import InvalidMobile
 from customers.models import Customer
 from customers.phone import normalize_mobile
+from customers.selectors import active_customer_of
 from portal import sms_codes
 
 BAD_CREDENTIALS = _(
@@ -56,23 +57,6 @@ class LockedOut(DomainError):
 def customer_by_mobile(mobile: str) -> Customer | None:
     """The customer holding an E.164 mobile number, with its user and level."""
     return Customer.objects.select_related("user", "level").filter(mobile=mobile).first()
-
-
-def portal_customer(user: AbstractBaseUser) -> Customer | None:
-    """The user's customer when the user may use the portal: active, not staff, customer active.
-
-    Read with the user when ``authenticated_user`` loaded both; else one query (with the level).
-    """
-    if not user.is_authenticated or not user.is_active or user.is_staff or user.is_superuser:
-        return None
-    customer_of = get_user_model().customer.related
-    if customer_of.is_cached(user):
-        customer = customer_of.get_cached_value(user)
-    else:
-        customer = Customer.objects.select_related("level").filter(user=user).first()
-        if customer is not None:
-            customer.user = user  # the same user, not read again
-    return customer if customer is not None and customer.is_active else None
 
 
 def authenticated_user(request: HttpRequest) -> AbstractBaseUser:
@@ -132,7 +116,7 @@ def password_login(request: HttpRequest, *, identifier: str, password: str) -> C
         if getattr(request, "axes_locked_out", False):
             raise LockedOut(LOCKED_OUT, minutes=_cool_off_minutes(request))
         raise LoginRefused(BAD_CREDENTIALS)
-    customer = portal_customer(user)
+    customer = active_customer_of(user)
     if customer is None:
         raise LoginRefused(BAD_CREDENTIALS)
     login(request, user)
@@ -142,7 +126,7 @@ def password_login(request: HttpRequest, *, identifier: str, password: str) -> C
 def sms_code_send(request: HttpRequest, *, mobile: str) -> None:
     """Send a login code when the number is an active customer's; the same outcome otherwise."""
     holder = customer_by_mobile(mobile)
-    deliver = holder is not None and portal_customer(holder.user) is not None
+    deliver = holder is not None and active_customer_of(holder.user) is not None
     sms_codes.code_issue(mobile=mobile, ip_address=client_ip(request), deliver=deliver)
 
 
@@ -151,7 +135,7 @@ def sms_code_login(request: HttpRequest, *, mobile: str, code: str) -> Customer:
     sms_codes.code_verify(mobile=mobile, code=code)
     holder = customer_by_mobile(mobile)
     # Deactivated between sending and now, or a code nobody was sent and somebody guessed.
-    if holder is None or portal_customer(holder.user) is None:
+    if holder is None or active_customer_of(holder.user) is None:
         raise sms_codes.CodeRejected(sms_codes.CODE_EXPIRED)
     # login() rotates the session key, so a session fixed before login is worthless after it.
     login(request, holder.user, backend=MODEL_BACKEND)
@@ -178,7 +162,7 @@ def portal_login_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        customer = portal_customer(authenticated_user(request))
+        customer = active_customer_of(authenticated_user(request))
         if customer is None:
             if request.user.is_authenticated:
                 if not request.user.is_staff:

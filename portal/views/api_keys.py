@@ -9,9 +9,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from api.exceptions import ApiKeyError
-from api.forms import ApiKeyCreateForm, ApiKeyIpsForm
 from api.models import ApiKey
 from api.services import api_key_create, api_key_revoke, api_key_set_allowed_ips
+from portal.api_key_forms import ApiKeyCreateForm, ApiKeyIpsForm
 from portal.auth import portal_login_required
 
 

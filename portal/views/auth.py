@@ -11,13 +11,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from customers.selectors import active_customer_of
 from customers.services import customer_set_password
 from portal import sms_codes
 from portal.auth import (
     LockedOut,
     LoginRefused,
     password_login,
-    portal_customer,
     portal_login_required,
     portal_logout,
     safe_next,
@@ -58,7 +58,7 @@ def _after_login(request):
 def login_view(request):
     """The login page; a POST here is the password login."""
     if request.method == "GET":
-        if portal_customer(request.user) is not None:
+        if active_customer_of(request.user) is not None:
             return redirect(safe_next(request, reverse("portal:dashboard")))
         method = "sms" if request.GET.get("method") == "sms" else "password"
         return _login_page(request, method=method)

@@ -1,4 +1,4 @@
-"""The portal's API key forms (portal/views/api_keys.py)."""
+"""The portal's API key forms (views/api_keys.py): create a key, change its allowed addresses."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
