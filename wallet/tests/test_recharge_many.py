@@ -128,8 +128,9 @@ def test_a_reference_already_in_the_ledger_is_named_and_nothing_written():
         many(lines_for(customers, 2))
     assert refused.value.index == 3
     assert isinstance(refused.value.reason, DuplicatePaymentReference)
-    message = refused.value.message  # names the reference and the earlier entry
-    assert f"K-{customers[1].pk}-1" in message and str(earlier.pk) in message
+    # The message names the reference and the earlier entry.
+    assert refused.value.reason.params["entry"] == earlier.pk
+    assert f"K-{customers[1].pk}-1" in refused.value.message
     assert Entry.objects.count() == 1
     assert balance_of(customer_id=customers[1].pk) == Decimal("0.00")
 
