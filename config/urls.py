@@ -14,6 +14,9 @@ admin.site.site_title = "订单平台"
 admin.site.index_title = _("Dashboard")
 
 urlpatterns = [
+    # The site's address opens the customers' portal (its login when signed out); staff use
+    # /admin/. Not permanent: a later landing page may take the address.
+    path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that name no icon.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("core/favicon.ico"))),

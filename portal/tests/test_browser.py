@@ -64,7 +64,7 @@ def test_customer_journey(browser, live_server, size):
     page = new_page(browser, live_server, size)
 
     # --- SMS login ---------------------------------------------------------------------------
-    go(page, live_server, "/portal/")
+    go(page, live_server, "/")  # the site's address, as a customer types it
     assert "/portal/login/" in page.url
     shot(page, size, "login")
     page.click("#tab-sms")
