@@ -40,9 +40,9 @@ from wallet.exceptions import (
 )
 from wallet.models import Account, Entry
 from wallet.money import parse_amount
+from wallet.selectors import LOOKUP_CHUNK, entries_by_key, entries_by_payment
 from wallet.services import PRIMARY, REFERENCE_MAX_LENGTH, payment_reference_normalize
 
-LOOKUP_CHUNK = 1000
 MEMO_MAX_LENGTH = Entry._meta.get_field("memo").max_length
 CUSTOMER_MAX_LENGTH = 150
 
@@ -149,34 +149,6 @@ def _customers_named(terms: set[str], user: AbstractBaseUser) -> dict[str, list[
     return found
 
 
-def _ledger_references(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Entry]:
-    """The ledger entries already holding these (method, reference) payments."""
-    references = sorted({reference for _method, reference in pairs})
-    held = {}
-    for start in range(0, len(references), LOOKUP_CHUNK):
-        entries = (
-            Entry.objects.using(PRIMARY)
-            .filter(payment_reference__in=references[start : start + LOOKUP_CHUNK])
-            .select_related("account__customer")
-        )
-        for entry in entries:
-            pair = (entry.payment_method, entry.payment_reference)
-            if pair in pairs:
-                held[pair] = entry
-    return held
-
-
-def _recorded(keys: list[str]) -> dict[str, int]:
-    """Idempotency key → ledger entry id, for the keys already in the ledger."""
-    recorded = {}
-    for start in range(0, len(keys), LOOKUP_CHUNK):
-        rows = Entry.objects.using(PRIMARY).filter(
-            idempotency_key__in=keys[start : start + LOOKUP_CHUNK]
-        )
-        recorded.update(rows.values_list("idempotency_key", "pk"))
-    return recorded
-
-
 def row_key(file_hash: str, row: int) -> str:
     """The ledger idempotency key of one row of one file (by content, whoever uploads it)."""
     return f"batch:{file_hash}:{row}"
@@ -267,13 +239,15 @@ def rows_check(parsed_rows, *, file_hash: str, user: AbstractBaseUser) -> list[d
 
 def _check_ledger(rows: list[dict]) -> None:
     """Mark rows this file already recorded, and references another entry holds."""
-    recorded = _recorded([row["key"] for row in rows])
+    recorded = {
+        key: entry.pk for key, entry in entries_by_key([row["key"] for row in rows]).items()
+    }
     pairs = {
         (row[METHOD], row[REFERENCE])
         for row in rows
         if row[REFERENCE] and row[METHOD] in Entry.PaymentMethod.values
     }
-    held = _ledger_references(pairs)
+    held = entries_by_payment(pairs)
     for row in rows:
         row["recorded"] = recorded.get(row["key"])
         entry = held.get((row[METHOD], row[REFERENCE]))

@@ -11,6 +11,7 @@ from customers.selectors import customer_related_scope
 from wallet.models import Account, Entry, TopUpRequest
 
 PRIMARY = "default"
+LOOKUP_CHUNK = 1000  # values per IN list of the look-ups below
 PENDING_COUNT_KEY = "wallet:topups-pending"
 PENDING_COUNT_SECONDS = 60
 
@@ -24,6 +25,36 @@ def balance_of(*, customer_id: int) -> Decimal:
         .first()
     )
     return balance if balance is not None else Decimal("0.00")
+
+
+def entries_by_key(keys: list[str]) -> dict[str, Entry]:
+    """Idempotency key → the ledger entry holding it, for the keys already in the ledger
+    (read from the primary, LOOKUP_CHUNK keys per query)."""
+    unique = sorted(set(keys))
+    found: dict[str, Entry] = {}
+    for start in range(0, len(unique), LOOKUP_CHUNK):
+        chunk = unique[start : start + LOOKUP_CHUNK]
+        for entry in Entry.objects.using(PRIMARY).filter(idempotency_key__in=chunk):
+            found[entry.idempotency_key] = entry
+    return found
+
+
+def entries_by_payment(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Entry]:
+    """(method, reference) → the ledger entry already holding that payment, with its customer
+    (read from the primary, LOOKUP_CHUNK references per query)."""
+    references = sorted({reference for _method, reference in pairs})
+    held: dict[tuple[str, str], Entry] = {}
+    for start in range(0, len(references), LOOKUP_CHUNK):
+        entries = (
+            Entry.objects.using(PRIMARY)
+            .filter(payment_reference__in=references[start : start + LOOKUP_CHUNK])
+            .select_related("account__customer")
+        )
+        for entry in entries:
+            pair = (entry.payment_method, entry.payment_reference)
+            if pair in pairs:
+                held[pair] = entry
+    return held
 
 
 def entries_of(*, customer_id: int) -> QuerySet[Entry]:

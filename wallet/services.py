@@ -52,7 +52,7 @@ from wallet.exceptions import (
 )
 from wallet.models import Account, Entry, TopUpRequest
 from wallet.money import parse_amount
-from wallet.selectors import topups_pending_changed
+from wallet.selectors import entries_by_key, entries_by_payment, topups_pending_changed
 from wallet.signals import balance_changed
 
 PRIMARY = "default"  # money always reads and writes the primary, never a replica
@@ -325,7 +325,7 @@ class RechargeLine:
     payment_reference: str | None = None
 
 
-BULK_CHUNK = 1000  # ids per IN list and rows per INSERT
+BULK_CHUNK = 1000  # accounts locked per statement and rows per INSERT
 
 
 def wallet_recharge_many(
@@ -360,8 +360,8 @@ def wallet_recharge_many(
         fingerprint = _fingerprint(line.customer_id, kind, amount, "", *payment)
         planned.append((index, line, amount, method, reference, fingerprint))
     accounts = _accounts_lock_many(sorted({line.customer_id for line in lines}))
-    existing = _entries_by_key([line.idempotency_key for line in lines])
-    taken = _references_taken({(p[3], p[4]) for p in planned if p[4] is not None})
+    existing = entries_by_key([line.idempotency_key for line in lines])
+    taken = entries_by_payment({(p[3], p[4]) for p in planned if p[4] is not None})
     before = {customer_id: account.balance for customer_id, account in accounts.items()}
     entries: list[Entry | None] = [None] * len(planned)
     new: list[tuple[int, Entry]] = []
@@ -417,7 +417,7 @@ def wallet_recharge_many(
                     raise LineRefused(refusal, index=index) from exc
         raise
     if any(entry.pk is None for _i, entry in new):  # a database without RETURNING on insert
-        ids = _entries_by_key([entry.idempotency_key for _i, entry in new])
+        ids = entries_by_key([entry.idempotency_key for _i, entry in new])
         for _i, entry in new:
             entry.pk = ids[entry.idempotency_key].pk
     by_key = {entry.idempotency_key: entry for _i, entry in new}
@@ -457,28 +457,6 @@ def _accounts_lock_many(customer_ids: list[int]) -> dict[int, Account]:
             found.update({a.customer_id: a for a in locking.filter(customer_id__in=missing)})
         accounts.update(found)
     return accounts
-
-
-def _references_taken(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which (method, reference) pairs the ledger already holds."""
-    references = sorted({reference for _method, reference in pairs})
-    taken = set()
-    for start in range(0, len(references), BULK_CHUNK):
-        found = Entry.objects.using(PRIMARY).filter(
-            payment_reference__in=references[start : start + BULK_CHUNK]
-        )
-        taken.update(found.values_list("payment_method", "payment_reference"))
-    return taken & pairs
-
-
-def _entries_by_key(keys: list[str]) -> dict[str, Entry]:
-    found: dict[str, Entry] = {}
-    unique = sorted(set(keys))
-    for start in range(0, len(unique), BULK_CHUNK):
-        chunk = unique[start : start + BULK_CHUNK]
-        for entry in Entry.objects.using(PRIMARY).filter(idempotency_key__in=chunk):
-            found[entry.idempotency_key] = entry
-    return found
 
 
 def wallet_deduct(
